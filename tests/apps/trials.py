@@ -1,0 +1,99 @@
+"""A test application whose handlers misbehave on purpose: sleep, raise, die, hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from node_runtime import HandlerError
+
+
+def echo(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"echo": msg.get("params"), "node": ctx.node, "pid": os.getpid()}
+
+
+def slow(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    time.sleep(float((msg.get("params") or {}).get("seconds", 0.2)))
+    return {"slept": True, "pid": os.getpid()}
+
+
+def crash(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    raise ValueError("boom")
+
+
+def refuse(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    raise HandlerError("not today", code="E_CUSTOM")
+
+
+def die(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    os._exit(3)
+
+
+def sigkill(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}
+
+
+def progress(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    steps = int((msg.get("params") or {}).get("steps", 3))
+    for step in range(steps):
+        ctx.send({"step": step})
+    ctx.send({"note": "typed"}, type="progressNote")
+    return {"done": steps}
+
+
+def login(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    ctx.session["authenticated"] = True
+    ctx.session["secret_word"] = "swordfish"
+    ctx.session.make_secret("secret_word")
+    return {"ok": True}
+
+
+def whoami(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {
+        "authenticated": ctx.session.get("authenticated", False),
+        "secret_word": ctx.session.get("secret_word"),
+    }
+
+
+def count(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    node = ctx.store["counters"]["hits"]
+    with node.lock(timeout=10):
+        value = node.value or 0
+        node.value = value + 1
+    return {"value": ctx.store["counters"]["atomic"].increment(), "pid": os.getpid()}
+
+
+def huge(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"blob": "x" * int((msg.get("params") or {}).get("bytes", 2_000_000))}
+
+
+def not_json(msg: dict[str, Any], ctx: Any) -> Any:
+    return {"value": object()}
+
+
+def forbidden(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"reached": True}
+
+
+def before_handler(msg: dict[str, Any], ctx: Any) -> bool:
+    return msg.get("type") != "forbidden"
+
+
+handlers = {
+    "echo": echo,
+    "slow": slow,
+    "crash": crash,
+    "refuse": refuse,
+    "die": die,
+    "sigkill": sigkill,
+    "progress": progress,
+    "login": login,
+    "whoami": whoami,
+    "count": count,
+    "huge": huge,
+    "notJson": not_json,
+    "forbidden": forbidden,
+}
