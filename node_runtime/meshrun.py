@@ -1,0 +1,88 @@
+"""Running several nodes in one process: ``qewd-node mesh`` and the console's embedded mesh.
+
+Owns start/stop order and *relocation*: a mesh file names fixed ports, and a developer's
+machine may have them taken, so ``relocate`` moves every node to a free port and
+rewrites every destination URL that pointed at a moved node. Nothing here decides
+routing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from urllib.parse import urlsplit, urlunsplit
+
+from node_runtime.config import MeshConfig, NodeConfig
+from node_runtime.master import Node
+from node_runtime.protocol.routes import RouteMap
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel says is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _rewrite(route_map: RouteMap, moved: dict[tuple[str, int], int]) -> RouteMap:
+    data = route_map.to_dict()
+    for dest in data.get("destinations", {}).values():
+        url = dest.get("url")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        new_port = moved.get((parts.hostname or "", parts.port or 0))
+        if new_port is not None:
+            netloc = f"{parts.hostname}:{new_port}"
+            dest["url"] = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return RouteMap.from_dict(data, version=route_map.version)
+
+
+def relocate(mesh: MeshConfig) -> MeshConfig:
+    """The same mesh with every node (and REST face) on a free port, URLs rewritten."""
+    moved: dict[tuple[str, int], int] = {}
+    ports: dict[str, tuple[int, int]] = {}
+    for node in mesh.nodes:
+        port = free_port(node.host)
+        http_port = free_port(node.host) if node.http_port else 0
+        moved[(node.host, node.port)] = port
+        if node.host == "127.0.0.1":
+            moved[("localhost", node.port)] = port
+        ports[node.name] = (port, http_port)
+    nodes = tuple(
+        dataclasses.replace(
+            node,
+            port=ports[node.name][0],
+            http_port=ports[node.name][1],
+            route_map=_rewrite(node.route_map, moved),
+        )
+        for node in mesh.nodes
+    )
+    return dataclasses.replace(mesh, nodes=nodes)
+
+
+async def start_mesh(mesh: MeshConfig, *, free_ports: bool = False) -> list[Node]:
+    """Start every node of a mesh (relocated first if asked); stops those started on failure."""
+    config = relocate(mesh) if free_ports else mesh
+    started: list[Node] = []
+    try:
+        for node_config in config.nodes:
+            node = Node(node_config)
+            await node.start()
+            started.append(node)
+    except BaseException:
+        await stop_mesh(started)
+        raise
+    return started
+
+
+async def stop_mesh(nodes: list[Node], drain_timeout: float | None = None) -> None:
+    """Stop nodes, entry nodes first so nothing new reaches the inner ones."""
+    for node in nodes:
+        await node.stop(drain_timeout=drain_timeout)
+
+
+def node_configs(mesh: MeshConfig) -> list[NodeConfig]:
+    """The nodes of a mesh file, in file order."""
+    return list(mesh.nodes)
