@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from node_runtime.capture.cli import add_capture_commands, run_capture_command
 from node_runtime.config import MeshConfig, NodeConfig, check_file, load_any, load_mesh_config
 from node_runtime.errors import ConfigError, NodeError
 from node_runtime.master import Node, token_settings
@@ -53,8 +54,6 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a node config, mesh file or route map")
     check.add_argument("file", type=Path)
-
-    from node_runtime.capture.cli import add_capture_commands
 
     add_capture_commands(sub)
     return parser
@@ -119,8 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             loaded = load_any(args.config)
             if not isinstance(loaded, NodeConfig):
-                raise ConfigError(str(args.config), "node", "not a node config (use "
-                                  "'qewd-node mesh' for a mesh file)")
+                raise ConfigError(
+                    str(args.config),
+                    "node",
+                    "not a node config (use 'qewd-node mesh' for a mesh file)",
+                )
             return asyncio.run(_serve([loaded]))
         if args.command == "mesh":
             return asyncio.run(_serve(load_mesh_config(args.config).nodes))
@@ -128,8 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_token(args)
         if args.command == "check":
             return _cmd_check(args)
-        from node_runtime.capture.cli import run_capture_command
-
         return run_capture_command(args)
     except ConfigError as exc:
         print(f"qewd-node: configuration error: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ replies exactly once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -22,16 +23,19 @@ from node_runtime.calls import Call
 from node_runtime.config import NodeConfig
 from node_runtime.errors import ConfigError, NodeError
 from node_runtime.mesh import Mesh
+from node_runtime.monitor.hub import MonitorHub
 from node_runtime.protocol import messages as msgs
 from node_runtime.protocol.codes import ErrorCode
 from node_runtime.protocol.messages import FrameError, Request
 from node_runtime.protocol.routes import RouteMap
 from node_runtime.protocol.tokens import TokenError, TokenService, TokenSettings
+from node_runtime.rest_calls import REST_FRAME, RestCalls
 from node_runtime.stats import NodeStats
 from node_runtime.transport.connection import Identity, Peer
 from node_runtime.transport.links import PeerLink
-from node_runtime.transport.tls import client_context, server_context
+from node_runtime.transport.rest import RestServer
 from node_runtime.transport.server import WsServer
+from node_runtime.transport.tls import client_context, server_context
 from node_runtime.workers.pool import BusyError, Job, JobResult, WorkerPool
 
 log = logging.getLogger("qewd.node")
@@ -107,7 +111,7 @@ class Node:
             on_frame=self.handle_frame,
             on_open=self._peer_open,
             on_close=self._peer_closed,
-            monitor=None,
+            monitor=lambda peer: self.monitor.serve(peer),
             ssl_context=server_context(config.tls),
         )
         self.pool_listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -119,6 +123,9 @@ class Node:
             max_size=config.max_message_bytes,
             on_link_change=self._link_changed,
         )
+        self.monitor = MonitorHub(self)
+        self.rest = RestCalls(self)
+        self.rest_server: RestServer | None = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -158,12 +165,17 @@ class Node:
 
     async def start(self) -> None:
         """Start the pool and the server; links and the REST face come up alongside."""
-        Path(self.config.data_dir).mkdir(parents=True, exist_ok=True)
+        Path(self.config.data_dir).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once
         await self.pool.start()
         await self.server.start()
+        self.monitor.start()
         self.mesh.sync_links(self.route_map)
         log.info("node %s listening on ws://%s:%d/ws", self.name, self.config.host,
                  self.server.port)
+        if self.config.http_port:
+            self.rest_server = self.rest.server()
+            await self.rest_server.start()
+            log.info("node %s REST face on port %d", self.name, self.rest_server.port)
 
     @property
     def port(self) -> int:
@@ -195,6 +207,9 @@ class Node:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             log.warning("drain timed out with %d requests in flight", self.in_flight)
+        if self.rest_server is not None:  # kept open while draining: /healthz says 503
+            await self.rest_server.close()
+        await self.monitor.stop()
         await self.pool.close()
         await self.mesh.close()
         await self.server.close()
@@ -245,6 +260,8 @@ class Node:
             self._register(peer, request)
         elif request.type == msgs.REREGISTER:
             self._reregister(peer, request)
+        elif request.type == REST_FRAME:
+            self.rest.handle_frame(peer, request, len(data))
         else:
             self._dispatch(peer, request, len(data))
 
@@ -320,7 +337,8 @@ class Node:
             deadline=deadline,
             peer_label=peer.name,
             request_bytes=size,
-            on_finish=self._call_finished,
+            on_finish=(functools.partial(self._call_finished, request=request)
+                       if self.flow_listeners else self._call_finished),
         )
         self.in_flight += 1
         self._idle.clear()
@@ -366,14 +384,24 @@ class Node:
         except BusyError as exc:
             call.fail(exc.code, exc.text)
 
-    def _call_finished(self, call: Call, ok: bool, code: str, message_json: str) -> None:
+    def open_call(self, **fields: Any) -> Call:
+        """A new call of this node (``Call`` fields but node and on_finish), counted as in
+        flight so that a drain waits for it, with its deadline running."""
+        call = Call(node=self.name, on_finish=self._call_finished, **fields)
+        self.in_flight += 1
+        self._idle.clear()
+        call.arm(asyncio.get_running_loop())
+        return call
+
+    def _call_finished(self, call: Call, ok: bool, code: str, message_json: str,
+                       request: Request | None = None) -> None:
         self.in_flight -= 1
         if self.in_flight == 0:
             self._idle.set()
         elapsed = call.elapsed_ms()
         self.stats.count(call.app, call.type, ok, code, elapsed)
         if self.flow_listeners:
-            event = {
+            event: dict[str, Any] = {
                 "id": call.id,
                 "app": call.app,
                 "type": call.type,
@@ -389,5 +417,8 @@ class Node:
                 "time": time.time(),
                 "message_json": message_json,
             }
+            if request is not None:  # for payload subscribers (capture needs the request)
+                event["request"] = {"type": request.type, "application": request.application,
+                                    "params": request.params, "id": request.id}
             for listener in self.flow_listeners:
                 listener(event)

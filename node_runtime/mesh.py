@@ -69,7 +69,7 @@ class Mesh:
             link.start()
         for url in sorted(self.links.keys() - wanted):
             link = self.links.pop(url)
-            link._tasks.spawn(link.close(), "close")  # noqa: SLF001 - the link closes itself
+            link._tasks.spawn(link.close(), "close")
 
     async def close(self) -> None:
         """Close every link."""
@@ -148,16 +148,21 @@ class Mesh:
 
     def _finish_from(self, call: Call, message: Any) -> None:
         if is_error(message):
-            call.fail(str(message["code"]), str(message["error"]),
-                      **{k: v for k, v in message.items() if k not in ("code", "error")})
+            call.fail(
+                str(message["code"]),
+                str(message["error"]),
+                **{k: v for k, v in message.items() if k not in ("code", "error")},
+            )
         else:
             call.succeed(_dumps(message, separators=(",", ":")))
 
-    def _balance(self, call: Call, request: Request, group: Destination,
-                 route_map: RouteMap) -> None:
+    def _balance(
+        self, call: Call, request: Request, group: Destination, route_map: RouteMap
+    ) -> None:
         self._rotation += 1
         members = choose_balance_member(
-            group, lambda name: self.link_up(route_map.destinations[name].url), self._rotation)
+            group, lambda name: self.link_up(route_map.destinations[name].url), self._rotation
+        )
         order = [m for name in members for m in route_map.leaves(name)]
 
         def attempt(index: int) -> None:
@@ -168,8 +173,11 @@ class Mesh:
 
             def on_final(frame: dict[str, Any], waited: float) -> None:
                 message = frame.get("message")
-                if (is_error(message) and message.get("code") == ErrorCode.PEER_DOWN
-                        and call.remaining() > 0):
+                if (
+                    is_error(message)
+                    and message.get("code") == ErrorCode.PEER_DOWN
+                    and call.remaining() > 0
+                ):
                     attempt(index + 1)
                     return
                 call.destination = leaf.name
@@ -183,8 +191,9 @@ class Mesh:
 
         attempt(0)
 
-    def _fan_out(self, call: Call, request: Request, group: Destination,
-                 route_map: RouteMap) -> None:
+    def _fan_out(
+        self, call: Call, request: Request, group: Destination, route_map: RouteMap
+    ) -> None:
         leaves = route_map.leaves(group.name)
         results: dict[str, Any] = {}
         traces: dict[str, Any] = {}
@@ -198,13 +207,22 @@ class Mesh:
             if call.done:
                 return
             for leaf in leaves:
-                results.setdefault(leaf.name, {
-                    "error": f"no reply from {leaf.name} in time", "code": ErrorCode.TIMEOUT})
+                results.setdefault(
+                    leaf.name,
+                    {"error": f"no reply from {leaf.name} in time", "code": ErrorCode.TIMEOUT},
+                )
             call.next_ms = (time.perf_counter() - started) * 1000.0
             if call.trace:
-                call.next_hops = [{"node": f"{group.name}[all]", "members": traces,
-                                   "total_ms": round(call.next_ms, 3), "queue_ms": 0.0,
-                                   "handler_ms": 0.0, "next_ms": 0.0}]
+                call.next_hops = [
+                    {
+                        "node": f"{group.name}[all]",
+                        "members": traces,
+                        "total_ms": round(call.next_ms, 3),
+                        "queue_ms": 0.0,
+                        "handler_ms": 0.0,
+                        "next_ms": 0.0,
+                    }
+                ]
             token = None
             for value in results.values():
                 if isinstance(value, dict) and "token" in value:
@@ -228,13 +246,15 @@ class Mesh:
                     traces[name] = hops
                 if len(results) == len(leaves):
                     complete()
+
             return on_final
 
         if not leaves:
             call.fail(ErrorCode.NO_ROUTE, f"group {group.name!r} has no members")
             return
         timer = asyncio.get_running_loop().call_later(
-            max(call.remaining() * GROUP_MARGIN, 0.0), complete)
+            max(call.remaining() * GROUP_MARGIN, 0.0), complete
+        )
         for leaf in leaves:
             self._to_leaf(call, request, leaf, member_done(leaf.name))
 

@@ -55,12 +55,14 @@ class NodeStats:
         out = []
         for (app, type_), window in self.durations.items():
             values = sorted(window)
-            out.append({
-                "app": app,
-                "type": type_,
-                "count": self.messages.get((app, type_), 0),
-                "p50": round(percentile(values, 0.50), 3),
-                "p90": round(percentile(values, 0.90), 3),
-                "p99": round(percentile(values, 0.99), 3),
-            })
+            out.append(
+                {
+                    "app": app,
+                    "type": type_,
+                    "count": self.messages.get((app, type_), 0),
+                    "p50": round(percentile(values, 0.50), 3),
+                    "p90": round(percentile(values, 0.90), 3),
+                    "p99": round(percentile(values, 0.99), 3),
+                }
+            )
         return out

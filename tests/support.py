@@ -93,14 +93,14 @@ class Client:
         return frame
 
     async def register(self, application: str = "trials") -> str:
-        reply = await self.call({"type": "ewd-register", "application": application},
-                                token=False)
+        reply = await self.call({"type": "ewd-register", "application": application}, token=False)
         token: str = reply["message"]["token"]
         self.token = token
         return token
 
-    async def call(self, frame: dict[str, Any], *, token: bool = True,
-                   timeout: float = 10.0) -> dict[str, Any]:
+    async def call(
+        self, frame: dict[str, Any], *, token: bool = True, timeout: float = 10.0
+    ) -> dict[str, Any]:
         """Send one request and return its final reply (intermediates are in 'between')."""
         frame = dict(frame)
         frame.setdefault("id", next(self.ids))

@@ -10,7 +10,8 @@ def record(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Appends an audit event at this node and returns its sequence number."""
     seq = ctx.store["audit"]["seq"].increment()
     ctx.store["audit"]["events"][seq].set_document(
-        {"event": str((msg.get("params") or {}).get("event", "")), "at": time.time()})
+        {"event": str((msg.get("params") or {}).get("event", "")), "at": time.time()}
+    )
     return {"seq": seq, "node": ctx.node}
 
 

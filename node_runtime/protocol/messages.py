@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from node_runtime.errors import NodeError
 from node_runtime.protocol.codes import ErrorCode
@@ -170,7 +170,7 @@ def error_reply(type_: str, id_: MessageId, code: str, text: str, **extra: Json)
     return reply(type_, id_, error_message(code, text, **extra))
 
 
-def is_error(message: Json) -> bool:
+def is_error(message: Json) -> TypeGuard[dict[str, Json]]:
     """True when a final ``message`` is an error (has both ``error`` and ``code``)."""
     return isinstance(message, dict) and "error" in message and "code" in message
 

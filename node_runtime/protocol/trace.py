@@ -8,6 +8,7 @@ callee's own time), so clocks of different machines never need to agree.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 Hop = dict[str, Any]
@@ -42,7 +43,7 @@ def with_transit(hops: list[Hop]) -> list[Hop]:
     chain at a time. A negative figure (clock granularity) is clamped to zero.
     """
     out = [dict(h) for h in hops]
-    for here, there in zip(out, out[1:], strict=False):
+    for here, there in itertools.pairwise(out):
         try:
             transit = float(here["next_ms"]) - float(there["total_ms"])
         except (KeyError, TypeError, ValueError):

@@ -32,7 +32,7 @@ log = logging.getLogger("qewd.links")
 ReplyHandler = Callable[[dict[str, Any]], None]
 
 
-class PeerDown(RemoteError):
+class PeerDown(RemoteError):  # noqa: N818 - named for what it reports, like ConnectionClosed
     """The link to a destination is not up."""
 
     def __init__(self, url: str, why: str) -> None:
@@ -98,6 +98,10 @@ class PeerLink:
         await self._tasks.cancel_all()
         self._fail_pending("link closed")
 
+    def closing(self) -> bool:
+        """True once ``close`` was called."""
+        return self._stopping
+
     @property
     def rtt_ms(self) -> float | None:
         """Last measured round-trip time of a keepalive ping, in ms."""
@@ -150,8 +154,11 @@ class PeerLink:
                     user_agent_header=None,
                 )
             except (OSError, TimeoutError, InvalidHandshake) as exc:
-                why = f"HTTP {exc.response.status_code}" if isinstance(exc, InvalidStatus) else (
-                    str(exc) or type(exc).__name__)
+                why = (
+                    f"HTTP {exc.response.status_code}"
+                    if isinstance(exc, InvalidStatus)
+                    else (str(exc) or type(exc).__name__)
+                )
                 self._set_state("down", why)
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, self._backoff_max)
@@ -166,7 +173,7 @@ class PeerLink:
             await self._read(ws)
             writer.close_writer()
             self._ws = self._writer = None
-            if self._stopping:
+            if self.closing():
                 break
             self.reconnects += 1
             self._set_state("down", "connection lost")
@@ -208,11 +215,13 @@ class PeerLink:
     def _fail_pending(self, why: str) -> None:
         pending, self._pending = self._pending, {}
         for link_id, handler in pending.items():
-            handler({
-                "id": link_id,
-                "finished": True,
-                "message": {"error": f"link to {self.url}: {why}", "code": ErrorCode.PEER_DOWN},
-            })
+            handler(
+                {
+                    "id": link_id,
+                    "finished": True,
+                    "message": {"error": f"link to {self.url}: {why}", "code": ErrorCode.PEER_DOWN},
+                }
+            )
 
     # -- requests -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ business: this module hands each one to a callback and never inspects it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -96,7 +97,7 @@ class WsServer:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         if parts.path not in PATHS:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no such endpoint: use /ws or /monitor\n")
+            return connection.respond(HTTPStatus.NOT_FOUND, "no such endpoint: /ws or /monitor\n")
         token = bearer_token(request.headers, parts.query)
         try:
             identity = self._authenticate(parts.path, token)
@@ -134,8 +135,11 @@ class WsServer:
         """Close every connection and the server."""
         if self._server is None:
             return
-        for peer in list(self.peers):
-            await peer.flush(1.0)
+        peers = list(self.peers)
+        await asyncio.gather(*(peer.flush(1.0) for peer in peers))
+        # stop_listening() already began closing the server, so a second Server.close
+        # would not touch open connections: close them ourselves.
+        await asyncio.gather(*(peer.ws.close(code, reason) for peer in peers))
         self._server.close(close_connections=True)
         await self._server.wait_closed()
         await self._tasks.cancel_all()

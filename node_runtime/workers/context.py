@@ -62,6 +62,6 @@ class HandlerContext:
         """The node's document store, shared by every worker of the node."""
         return self._stores.get()
 
-    def send(self, message: Any, type: str | None = None) -> None:  # noqa: A002 - DESIGN's name
+    def send(self, message: Any, type: str | None = None) -> None:
         """Send an intermediate message (``finished: false``) to the requesting client."""
         self._send(message, type)

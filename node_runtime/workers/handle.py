@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -111,8 +110,12 @@ class Worker:
         ours, theirs = socket.socketpair()
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "node_runtime.workers.worker_main", str(theirs.fileno()),
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "node_runtime.workers.worker_main",
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
             )
         finally:
             theirs.close()
@@ -124,7 +127,7 @@ class Worker:
 
     def on_frame(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind == "done" or kind == "fail":
+        if kind in ("done", "fail"):
             self._finished(message)
         elif kind == "send":
             job = self.job
@@ -149,11 +152,18 @@ class Worker:
         self.handled += 1
         queue_ms = (job.started - job.enqueued) * 1000.0
         if message[0] == "done":
-            result = JobResult(True, message[2], queue_ms=queue_ms, handler_ms=message[3],
-                               worker=self.pid)
+            result = JobResult(
+                True, message[2], queue_ms=queue_ms, handler_ms=message[3], worker=self.pid
+            )
         else:
-            result = JobResult(False, code=message[2], text=message[3], queue_ms=queue_ms,
-                               handler_ms=message[4], worker=self.pid)
+            result = JobResult(
+                False,
+                code=message[2],
+                text=message[3],
+                queue_ms=queue_ms,
+                handler_ms=message[4],
+                worker=self.pid,
+            )
             self.pool.errors += 1
         job.finish(result)
         self.pool.worker_free(self)
@@ -178,10 +188,16 @@ class Worker:
             return
         self.timed_out = True
         self.job = None
-        job.finish(JobResult(False, code=ErrorCode.TIMEOUT,
-                             text=f"handler ran longer than {self.pool.handler_timeout:g} s",
-                             queue_ms=(job.started - job.enqueued) * 1000.0,
-                             handler_ms=self.pool.handler_timeout * 1000.0, worker=self.pid))
+        job.finish(
+            JobResult(
+                False,
+                code=ErrorCode.TIMEOUT,
+                text=f"handler ran longer than {self.pool.handler_timeout:g} s",
+                queue_ms=(job.started - job.enqueued) * 1000.0,
+                handler_ms=self.pool.handler_timeout * 1000.0,
+                worker=self.pid,
+            )
+        )
         self.exit_reason = "handler timeout"
         self.kill()
 
@@ -198,6 +214,11 @@ class Worker:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGKILL)
 
+    def close_channel(self) -> None:
+        """Close the socket to the (exited) process."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
     def on_lost(self) -> None:
         """The channel closed: the process exited or died."""
         if self.state == "dead":
@@ -208,15 +229,22 @@ class Worker:
         self.state = "dead"
         job, self.job = self.job, None
         if job is not None:
-            job.finish(JobResult(False, code=ErrorCode.WORKER_DIED,
-                                 text="the worker process died while running the handler",
-                                 queue_ms=(job.started - job.enqueued) * 1000.0,
-                                 worker=self.pid))
+            job.finish(
+                JobResult(
+                    False,
+                    code=ErrorCode.WORKER_DIED,
+                    text="the worker process died while running the handler",
+                    queue_ms=(job.started - job.enqueued) * 1000.0,
+                    worker=self.pid,
+                )
+            )
             self.pool.errors += 1
         if not self.ready.done():
             self.ready.set_exception(
-                NodeError(self.exit_reason or "worker exited during start-up",
-                          ErrorCode.WORKER_DIED))
+                NodeError(
+                    self.exit_reason or "worker exited during start-up", ErrorCode.WORKER_DIED
+                )
+            )
         self.pool.worker_lost(self)
 
     def memory_bytes(self) -> int:

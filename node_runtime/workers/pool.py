@@ -60,6 +60,7 @@ class WorkerPool:
         self.listener = listener
         self.queue: deque[Job] = deque()
         self.workers: dict[int, Worker] = {}
+        self._all: set[Worker] = set()  # every worker whose process was not reaped yet
         self.idle: list[Worker] = []
         self.starting = 0
         self.errors = 0
@@ -91,8 +92,9 @@ class WorkerPool:
         self.closed = True
         while self.queue:
             self.queue.popleft().finish(
-                JobResult(False, code=ErrorCode.TIMEOUT, text="the node is shutting down"))
-        workers = list(self.workers.values())
+                JobResult(False, code=ErrorCode.TIMEOUT, text="the node is shutting down")
+            )
+        workers = list(self._all)
         for worker in workers:
             if worker.state == "busy":
                 worker.kill()
@@ -106,6 +108,8 @@ class WorkerPool:
                 for worker in workers:
                     worker.kill()
                 await asyncio.gather(*procs, return_exceptions=True)
+        for worker in workers:
+            worker.close_channel()
         await self._tasks.cancel_all()
 
     # -- dispatch -----------------------------------------------------------------------
@@ -141,9 +145,10 @@ class WorkerPool:
         if not counted:
             self.starting += 1
         worker = Worker(self)
+        self._all.add(worker)
         try:
             await worker.spawn(self.init)
-        except Exception as exc:  # noqa: BLE001 - any start failure is handled the same way
+        except Exception as exc:
             self.starting -= 1
             self._spawn_failures += 1
             worker.kill()
@@ -191,12 +196,17 @@ class WorkerPool:
         if reason == "died":
             log.warning("worker %s died", worker.pid)
         self._emit("worker_stopped", {"pid": worker.pid, "reason": reason})
-        if worker.proc is not None:
-            self._tasks.spawn(worker.proc.wait(), f"reap-{worker.pid}")
+        self._tasks.spawn(self._reap(worker), f"reap-{worker.pid}")
         if self.prefork and not self.closed and len(self.workers) + self.starting < self.size:
             self.starting += 1
             self._tasks.spawn(self._spawn(counted=True), "respawn")
         self._pump()
+
+    async def _reap(self, worker: Worker) -> None:
+        if worker.proc is not None:
+            await worker.proc.wait()
+        worker.close_channel()
+        self._all.discard(worker)
 
     def _retire(self, worker: Worker, reason: str) -> None:
         if worker in self.idle:

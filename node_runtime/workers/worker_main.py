@@ -85,16 +85,24 @@ class WorkerRuntime:
         except HandlerError as exc:
             self.channel.send(("fail", seq, exc.code, exc.text, _ms(started)))
             return
-        except Exception as exc:  # noqa: BLE001 - any handler failure becomes E_HANDLER
-            log.warning("handler %s/%s failed:\n%s", job.get("app"), job.get("type"),
-                        traceback.format_exc())
-            self.channel.send(("fail", seq, ErrorCode.HANDLER, f"{type(exc).__name__}: {exc}",
-                               _ms(started)))
+        except Exception as exc:
+            log.warning(
+                "handler %s/%s failed:\n%s", job.get("app"), job.get("type"), traceback.format_exc()
+            )
+            self.channel.send(
+                ("fail", seq, ErrorCode.HANDLER, f"{type(exc).__name__}: {exc}", _ms(started))
+            )
             return
         if len(text) > self.max_bytes:
-            self.channel.send(("fail", seq, ErrorCode.TOO_LARGE,
-                               f"reply of {len(text)} bytes exceeds {self.max_bytes}",
-                               _ms(started)))
+            self.channel.send(
+                (
+                    "fail",
+                    seq,
+                    ErrorCode.TOO_LARGE,
+                    f"reply of {len(text)} bytes exceeds {self.max_bytes}",
+                    _ms(started),
+                )
+            )
             return
         self.channel.send(("done", seq, text, _ms(started)))
 
@@ -102,8 +110,9 @@ class WorkerRuntime:
         app = job["app"]
         module = self.apps.get(app)
         if module is None:
-            raise HandlerError(f"application {app!r} is not loaded on {self.node}",
-                               ErrorCode.NO_APP)
+            raise HandlerError(
+                f"application {app!r} is not loaded on {self.node}", ErrorCode.NO_APP
+            )
         msg: dict[str, Any] = job["msg"]
         if job.get("rest"):
             table = getattr(module, "rest", {})
@@ -111,8 +120,9 @@ class WorkerRuntime:
         else:
             handler = getattr(module, "handlers", {}).get(msg["type"])
         if handler is None:
-            raise HandlerError(f"application {app!r} has no handler for {msg.get('type')!r}",
-                               ErrorCode.NO_HANDLER)
+            raise HandlerError(
+                f"application {app!r} has no handler for {msg.get('type')!r}", ErrorCode.NO_HANDLER
+            )
         wire = job.get("session")
         session = Session.from_wire(wire) if wire is not None else Session()
         ctx = self._context(session, seq, msg)
@@ -125,8 +135,9 @@ class WorkerRuntime:
         try:
             return json.dumps(message, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
-            raise HandlerError(f"handler returned a value that is not JSON: {exc}",
-                               ErrorCode.HANDLER) from exc
+            raise HandlerError(
+                f"handler returned a value that is not JSON: {exc}", ErrorCode.HANDLER
+            ) from exc
 
 
 def _ms(started: float) -> float:
@@ -148,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runtime = WorkerRuntime(channel, first[1])
         runtime.start_hooks()
-    except Exception as exc:  # noqa: BLE001 - reported to the master, which decides
+    except Exception as exc:
         channel.send(("fatal", f"{type(exc).__name__}: {exc}"))
         return 1
     channel.send(("ready", runtime.pid))

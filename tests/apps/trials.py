@@ -97,3 +97,42 @@ handlers = {
     "notJson": not_json,
     "forbidden": forbidden,
 }
+
+
+def rest_item(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {
+        "id": msg["args"]["id"],
+        "query": msg["query"],
+        "node": ctx.node,
+        "method": msg["method"],
+        "path": msg["path"],
+        "authenticated": ctx.session.get("authenticated", False),
+    }
+
+
+def rest_echo(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"body": msg["body"], "header": msg["headers"].get("x-trial"), "node": ctx.node}
+
+
+def rest_refuse(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    raise HandlerError("not today", code="E_CUSTOM")
+
+
+def rest_ping(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"pong": True, "node": ctx.node}
+
+
+def rest_slow(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    time.sleep(float(msg["query"].get("seconds", "0.2")))
+    return {"slept": True}
+
+
+rest = {
+    "GET /api/trial/:id": rest_item,
+    "GET /api/slow": rest_slow,
+    "POST /api/echo": rest_echo,
+    "GET /api/refuse": rest_refuse,
+    "GET /api/public/ping": rest_ping,
+}
+
+rest_public = {"GET /api/public/ping"}

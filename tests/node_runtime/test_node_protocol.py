@@ -42,8 +42,12 @@ def test_bad_input_gets_codes_and_connection_survives(tmp_path: Path) -> None:
             assert (await client.recv())["message"]["code"] == "E_BAD_JSON"
             await client.send_raw("[1, 2]")
             assert (await client.recv())["message"]["code"] == "E_BAD_MESSAGE"
-            for frame in ({"type": 5}, {"type": "echo", "id": {"x": 1}},
-                          {"type": "echo", "trace": "yes"}, {"type": "echo", "token": 7}):
+            for frame in (
+                {"type": 5},
+                {"type": "echo", "id": {"x": 1}},
+                {"type": "echo", "trace": "yes"},
+                {"type": "echo", "token": 7},
+            ):
                 await client.send_raw(json.dumps(frame))
                 assert (await client.recv())["message"]["code"] == "E_BAD_MESSAGE"
             deep = "[" * 200 + "]" * 200
@@ -129,7 +133,10 @@ def test_intermediate_messages_then_one_final(tmp_path: Path) -> None:
             await client.register()
             reply = await client.call({"type": "progress", "params": {"steps": 3}, "id": "p"})
             assert [m["message"] for m in reply["between"]][:3] == [
-                {"step": 0}, {"step": 1}, {"step": 2}]
+                {"step": 0},
+                {"step": 1},
+                {"step": 2},
+            ]
             assert reply["between"][3]["type"] == "progressNote"
             assert all(m["id"] == "p" for m in reply["between"])
             assert reply["message"]["done"] == 3
@@ -188,8 +195,11 @@ def test_queue_bound_gives_busy(tmp_path: Path) -> None:
         async with running(config) as node, Client.connect(node.url) as client:
             await client.register()
             for i in range(3):
-                await client.send_raw(json.dumps({"type": "slow", "id": i, "token": client.token,
-                                                  "params": {"seconds": 0.3}}))
+                await client.send_raw(
+                    json.dumps(
+                        {"type": "slow", "id": i, "token": client.token, "params": {"seconds": 0.3}}
+                    )
+                )
             replies = {r["id"]: r for r in [await client.recv() for _ in range(3)]}
             assert replies[2]["message"]["code"] == "E_BUSY"
             assert replies[0]["message"]["slept"] is True
@@ -241,8 +251,16 @@ def test_concurrent_same_type_requests_are_never_misdelivered(tmp_path: Path) ->
         async with Client.connect(url) as client:
             await client.register()
             for i in range(50):
-                await client.send_raw(json.dumps({"type": "echo", "id": i, "token": client.token,
-                                                  "params": {"client": tag, "i": i}}))
+                await client.send_raw(
+                    json.dumps(
+                        {
+                            "type": "echo",
+                            "id": i,
+                            "token": client.token,
+                            "params": {"client": tag, "i": i},
+                        }
+                    )
+                )
             seen: dict[int, int] = {}
             for _ in range(50):
                 reply = await client.recv()
@@ -265,8 +283,7 @@ def test_store_is_atomic_across_two_workers(tmp_path: Path) -> None:
         async with running(config) as node, Client.connect(node.url) as client:
             await client.register()
             for i in range(200):
-                await client.send_raw(json.dumps({"type": "count", "id": i,
-                                                  "token": client.token}))
+                await client.send_raw(json.dumps({"type": "count", "id": i, "token": client.token}))
             replies = [await client.recv() for _ in range(200)]
             values = sorted(r["message"]["value"] for r in replies)
             assert values == list(range(1, 201))

@@ -1,0 +1,238 @@
+"""The node's ``/monitor`` endpoint: one session per console, events fanned out to them.
+
+Owns the console sessions of one node, the frames sent to them (``snapshot``, ``stats``
+once a second from one ticker task, ``link``, ``worker``, ``routes``, ``flow``) and
+the backpressure rules: flows are rate-capped per subscription and dropped (counted)
+when a console's backlog is long, so a slow console never slows the message path nor
+grows memory without bound. What each op does lives in ``ops``. It must not decide
+routing or touch the request path beyond listening to finished calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from node_runtime.monitor.ops import handle_op
+from node_runtime.monitor.subscription import Subscription, TokenBucket
+from node_runtime.tasks import TaskSet
+from node_runtime.transport.connection import Peer
+from node_runtime.transport.links import PeerLink
+
+if TYPE_CHECKING:
+    from node_runtime.master import Node
+
+log = logging.getLogger("qewd.monitor")
+
+PROTOCOL_VERSION = 1
+STATS_INTERVAL = 1.0
+# Flow frames are skipped (and counted as dropped) while this many frames wait unwritten:
+# bounds a slow console's memory far below the transport's disconnect bound.
+FLOW_BACKLOG = 1000
+
+_dumps = json.dumps
+
+
+class Session:
+    """One connected console: its peer, subscription, flow bucket and drop count."""
+
+    __slots__ = ("bucket", "dropped", "peer", "subscription")
+
+    def __init__(self, peer: Peer, now: float) -> None:
+        self.peer = peer
+        self.subscription = Subscription()
+        self.bucket = TokenBucket(self.subscription.max_rate, now)
+        self.dropped = 0
+
+    @property
+    def role(self) -> str:
+        """The token's role: admin or monitor."""
+        return self.peer.identity.role
+
+    def resubscribe(self, subscription: Subscription, now: float) -> None:
+        """Replace the subscription and restart its bucket."""
+        self.subscription = subscription
+        self.bucket = TokenBucket(subscription.max_rate, now)
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Queue one frame (never blocks)."""
+        self.peer.send(_dumps(frame, separators=(",", ":")))
+
+
+class MonitorHub:
+    """All console sessions of one node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.sessions: list[Session] = []
+        self._tasks = TaskSet(f"monitor-{node.name}")
+        self._last_total = 0
+        self._last_errors = 0
+        self._last_tick = time.monotonic()
+        node.link_listeners.append(self._on_link)
+        node.pool_listeners.append(self._on_pool)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the stats ticker (one task per node)."""
+        self._last_tick = time.monotonic()
+        self._tasks.spawn(self._tick_forever(), "stats")
+
+    async def stop(self) -> None:
+        """Stop the ticker."""
+        await self._tasks.cancel_all()
+
+    async def serve(self, peer: Peer) -> None:
+        """Run one console connection: snapshot first, then ops until it closes."""
+        session = Session(peer, time.monotonic())
+        session.send(self.snapshot(session))
+        self.sessions.append(session)
+        if len(self.sessions) == 1:
+            self.node.flow_listeners.append(self._on_flow)
+        try:
+            async for data in peer.ws:
+                await handle_op(self, session, data)
+        finally:
+            self.sessions.remove(session)
+            if not self.sessions and self._on_flow in self.node.flow_listeners:
+                self.node.flow_listeners.remove(self._on_flow)
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def node_info(self) -> dict[str, Any]:
+        """The ``node`` part of a snapshot."""
+        node = self.node
+        config = node.config
+        return {
+            "name": node.name,
+            "url": node.url,
+            "http_port": config.http_port,
+            "pid": os.getpid(),
+            "started": node.started_at,
+            "apps": {name: sorted(app.types) for name, app in node.apps.items()},
+            "pool_size": node.pool.size,
+            "handler_timeout": config.handler_timeout,
+            "request_timeout": config.request_timeout,
+            "max_queue": config.max_queue,
+        }
+
+    def links(self) -> list[dict[str, Any]]:
+        """Every peer link's state."""
+        return [link.info() for link in self.node.mesh.links.values()]
+
+    def routes_frame(self) -> dict[str, Any]:
+        """The current route map and its version."""
+        route_map = self.node.route_map
+        return {"kind": "routes", "version": route_map.version, "map": route_map.to_dict()}
+
+    def snapshot(self, session: Session) -> dict[str, Any]:
+        """Everything a console needs to draw this node from scratch."""
+        routes = self.routes_frame()
+        return {
+            "kind": "snapshot",
+            "version": PROTOCOL_VERSION,
+            "node": self.node_info(),
+            "role": session.role,
+            "workers": self.node.pool.stats()["workers"],
+            "links": self.links(),
+            "routes": {"version": routes["version"], "map": routes["map"]},
+            "subscription": session.subscription.to_dict(),
+        }
+
+    def broadcast(self, frame: dict[str, Any]) -> None:
+        """Send one frame to every console (encoded once)."""
+        if not self.sessions:
+            return
+        text = _dumps(frame, separators=(",", ":"))
+        for session in self.sessions:
+            session.peer.send(text)
+
+    def stats_frame(self, now: float) -> dict[str, Any]:
+        """Counters since the last tick; ``flows_dropped`` is filled in per session."""
+        stats = self.node.stats
+        pool = self.node.pool.stats()
+        interval = max(now - self._last_tick, 1e-6)
+        rate_in = (stats.total - self._last_total) / interval
+        rate_errors = (stats.total_errors - self._last_errors) / interval
+        self._last_total = stats.total
+        self._last_errors = stats.total_errors
+        self._last_tick = now
+        return {
+            "kind": "stats",
+            "time": time.time(),
+            "queue": pool["queue"],
+            "busy": pool["busy"],
+            "pool_size": pool["size"],
+            "workers": pool["workers"],
+            "rates": {"in": round(rate_in, 1), "out": round(rate_in, 1),
+                      "errors": round(rate_errors, 1)},
+            "totals": {"messages": stats.total, "errors": stats.total_errors},
+            "latency": stats.latency(),
+            "links": self.links(),
+            "flows_dropped": 0,
+        }
+
+    def tick(self) -> None:
+        """Send ``stats`` to every console (never dropped) with its own drop count."""
+        frame = self.stats_frame(time.monotonic())
+        for session in self.sessions:
+            frame["flows_dropped"] = session.dropped
+            session.dropped = 0
+            session.send(frame)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_INTERVAL)
+            if self.sessions:
+                self.tick()
+
+    # -- node events ----------------------------------------------------------------------
+
+    def _on_link(self, link: PeerLink) -> None:
+        self.broadcast({"kind": "link", "link": link.info()})
+
+    def _on_pool(self, kind: str, data: dict[str, Any]) -> None:
+        event = kind.removeprefix("worker_")
+        frame: dict[str, Any] = {"kind": "worker", "event": event, "worker": data}
+        if "reason" in data:
+            frame["reason"] = data["reason"]
+        self.broadcast(frame)
+
+    def _on_flow(self, event: dict[str, Any]) -> None:
+        """One finished call: to every console whose filters pass and bucket allows."""
+        now = time.monotonic()
+        plain: str | None = None
+        full: str | None = None
+        for session in self.sessions:
+            sub = session.subscription
+            if sub.filters and not sub.matches(event):
+                continue
+            if session.peer.pending() >= FLOW_BACKLOG or not session.bucket.take(now):
+                session.dropped += 1
+                continue
+            if sub.payloads:
+                if full is None:
+                    full = flow_text(event, payloads=True)
+                session.peer.send(full)
+            else:
+                if plain is None:
+                    plain = flow_text(event, payloads=False)
+                session.peer.send(plain)
+
+
+def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
+    """A ``flow`` frame; with payloads the reply JSON is spliced in, not re-encoded."""
+    flow = {k: v for k, v in event.items() if k not in ("message_json", "request")}
+    body = _dumps(flow, separators=(",", ":"))
+    if not payloads:
+        return '{"kind":"flow","flow":' + body + "}"
+    extra = ',"reply":' + str(event.get("message_json") or "null")
+    request = event.get("request")
+    if request is not None:
+        extra += ',"request":' + _dumps(request, separators=(",", ":"))
+    return '{"kind":"flow","flow":' + body[:-1] + extra + "}}"

@@ -1,0 +1,1 @@
+"""Qt item models adapting session state; no widgets, no network."""

@@ -1,0 +1,81 @@
+"""Small table models over a node mirror: workers and routes. Reset on refresh (few rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of dict rows with fixed columns; ``set_rows`` replaces them."""
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[dict[str, Any]] = []
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        if rows == self._rows:
+            return
+        if len(rows) == len(self._rows):
+            self._rows = [dict(r) for r in rows]
+            if rows:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(rows) - 1, len(self.columns) - 1))
+            return
+        self.beginResetModel()
+        self._rows = [dict(r) for r in rows]
+        self.endResetModel()
+
+    def row(self, index: int) -> dict[str, Any] | None:
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.DisplayRole
+                and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.columns)):
+            return self.columns[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role != Qt.ItemDataRole.DisplayRole or not index.isValid()
+                or not 0 <= index.row() < len(self._rows)):
+            return None
+        return self.text(self._rows[index.row()], self.columns[index.column()])
+
+    def text(self, row: dict[str, Any], column: str) -> str:
+        value = row.get(column, "")
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+
+class WorkersModel(RowsModel):
+    """Worker processes of one node."""
+
+    columns = ("pid", "state", "busy", "handled", "memory")
+
+    def text(self, row: dict[str, Any], column: str) -> str:
+        if column == "memory":
+            memory = row.get("memory")
+            return f"{memory / 1048576:.1f} MiB" if isinstance(memory, int | float) else ""
+        if column == "busy":
+            return "yes" if row.get("busy") else "no"
+        return super().text(row, column)
+
+
+class RoutesModel(RowsModel):
+    """Routes of one node's map, in order (first match wins)."""
+
+    columns = ("application", "types", "path", "method", "destination")

@@ -1,0 +1,1 @@
+"""pyqtgraph views with coalesced redraw."""

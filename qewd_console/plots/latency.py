@@ -1,0 +1,88 @@
+"""Latency plots: RTT per link and p50/p99 per route, bounded history, coalesced redraw.
+
+One curve per link or route, created once and fed with ``setData`` from ``refresh``,
+which the window calls on its redraw timer; ``paused`` freezes the picture.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from qewd_console.session.console import ConsoleSession
+from qewd_console.session.ring import TimeSeries
+
+PALETTE = ["#58a6ff", "#3fb950", "#d29922", "#f85149", "#bc8cff", "#39c5cf", "#ff7b72",
+           "#e3b341", "#7ee787", "#a5d6ff"]
+
+
+class LatencyPlots(QWidget):
+    """Two stacked plots with a pause switch."""
+
+    def __init__(self, session: ConsoleSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.paused = False
+        self.pause_box = QCheckBox("Pause plots (Space)")
+        self.pause_box.toggled.connect(self._pause)
+        header = QHBoxLayout()
+        header.addWidget(QLabel("Latency, last 120 s"))
+        header.addStretch(1)
+        header.addWidget(self.pause_box)
+        self.links_plot = pg.PlotWidget(title="Link RTT (ms)")
+        self.routes_plot = pg.PlotWidget(title="Route latency p50 / p99 (ms)")
+        for plot in (self.links_plot, self.routes_plot):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+            plot.setLabel("bottom", "seconds ago")
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.links_plot, 1)
+        layout.addWidget(self.routes_plot, 1)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def _pause(self, on: bool) -> None:
+        self.paused = on
+
+    def _curve(self, plot: pg.PlotWidget, key: str, label: str, dashed: bool) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            colour = PALETTE[len(self.curves) // 1 % len(PALETTE)]
+            pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if dashed
+                           else pg.QtCore.Qt.PenStyle.SolidLine)
+            curve = plot.plot(name=label, pen=pen)
+            self.curves[key] = curve
+        return curve
+
+    @staticmethod
+    def _set(curve: pg.PlotDataItem, series: TimeSeries, now: float) -> None:
+        x = np.fromiter(series.times, dtype=float, count=len(series)) - now
+        y = np.fromiter(series.values, dtype=float, count=len(series))
+        curve.setData(x, y)
+
+    def refresh(self) -> None:
+        if self.paused or not self.isVisible():
+            return
+        now = time.time()
+        for mirror in self.session.mirrors.values():
+            for url, series in mirror.link_rtt.items():
+                target = self.session.node_for_url(url)
+                label = f"{mirror.label}→{target.label if target else url}"
+                self._set(self._curve(self.links_plot, f"link:{mirror.key}:{url}", label,
+                                      False), series, now)
+            for route, series in mirror.route_p50.items():
+                self._set(self._curve(self.routes_plot, f"p50:{mirror.key}:{route}",
+                                      f"{mirror.label} {route} p50", False), series, now)
+                self._set(self._curve(self.routes_plot, f"p99:{mirror.key}:{route}",
+                                      f"{mirror.label} {route} p99", True),
+                          mirror.route_p99[route], now)
+
+    def set_dark(self, dark: bool) -> None:
+        for plot in (self.links_plot, self.routes_plot):
+            plot.setBackground("#0d1117" if dark else "#ffffff")

@@ -1,0 +1,1 @@
+"""The console's session layer: network clients, mirrors and buffers. No Qt here."""

@@ -1,0 +1,132 @@
+"""A client of one node's ``/monitor`` feed (docs/monitor.md): connect, read, send ops.
+
+Owns the socket, reconnection with backoff, and matching op replies to requests by id.
+It hands every non-reply frame to ``on_frame`` and every state change to ``on_state``;
+it must not interpret frames (that is ``NodeMirror``'s job) or know about Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from node_runtime.errors import NodeError
+
+OP_TIMEOUT = 10.0
+
+
+class MonitorError(NodeError):
+    """An op the node refused or that could not be sent; ``code`` is the node's code."""
+
+    def __init__(self, text: str, code: str, reply: dict[str, Any] | None = None) -> None:
+        super().__init__(text, code)
+        self.reply: dict[str, Any] = reply or {}
+
+
+def monitor_url(url: str) -> str:
+    """``ws://host:port[/ws]`` -> ``ws://host:port/monitor``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme or "ws", parts.netloc, "/monitor", "", ""))
+
+
+class MonitorClient:
+    """Keeps one monitor connection alive until ``close``."""
+
+    def __init__(self, url: str, token: str, *,
+                 on_frame: Callable[[dict[str, Any]], None],
+                 on_state: Callable[[str, str], None],
+                 subscription: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.token = token
+        self.on_frame = on_frame
+        self.on_state = on_state
+        self.subscription: dict[str, Any] = dict(subscription or {"max_rate": 500})
+        self._ws: ClientConnection | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._closed = False
+
+    async def run(self) -> None:
+        """Connect, subscribe and read until closed; reconnect after failures."""
+        failures = 0
+        while not self._closed:
+            self.on_state("connecting", "")
+            try:
+                async with connect(monitor_url(self.url), max_size=None, open_timeout=10,
+                                   additional_headers={
+                                       "Authorization": f"Bearer {self.token}"}) as ws:
+                    self._ws = ws
+                    failures = 0
+                    await ws.send(json.dumps({"op": "subscribe", "id": 0,
+                                              **self.subscription}))
+                    async for data in ws:
+                        self._receive(data)
+                reason = "closed by node"
+            except InvalidStatus as exc:
+                reason = f"refused: HTTP {exc.response.status_code}"
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                reason = str(exc) or type(exc).__name__
+            finally:
+                self._ws = None
+                self._fail_pending()
+            if self.closed:
+                break
+            self.on_state("down", reason)
+            failures += 1
+            await asyncio.sleep(min(5.0, 0.25 * 2 ** failures))
+
+    def _receive(self, data: str | bytes) -> None:
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(frame, dict):
+            return
+        if frame.get("kind") == "reply":
+            future = self._pending.pop(frame.get("id", -1), None)
+            if future is not None and not future.done():
+                future.set_result(frame)
+            elif frame.get("id") == 0 and not frame.get("ok", True):
+                self.on_frame(frame)  # the subscribe was refused: surface it
+            return
+        self.on_frame(frame)
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(MonitorError("connection lost", code="E_PEER_DOWN"))
+        self._pending.clear()
+
+    async def request(self, op: str, **fields: Any) -> dict[str, Any]:
+        """Send an op and return its ``ok`` reply; raise ``MonitorError`` otherwise."""
+        ws = self._ws
+        if ws is None:
+            raise MonitorError(f"not connected to {self.url}", code="E_PEER_DOWN")
+        op_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[op_id] = future
+        await ws.send(json.dumps({"op": op, "id": op_id, **fields}))
+        try:
+            reply = await asyncio.wait_for(future, OP_TIMEOUT)
+        finally:
+            self._pending.pop(op_id, None)
+        if not reply.get("ok"):
+            raise MonitorError(str(reply.get("error", "refused")),
+                               code=str(reply.get("code", "E_UNKNOWN")), reply=reply)
+        return reply
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._ws is not None:
+            await self._ws.close()

@@ -1,0 +1,1 @@
+"""Views: they read models and session mirrors and never touch the network."""

@@ -1,0 +1,262 @@
+"""The mesh graph: nodes (health, pool load, queue), links (state, RTT) and message dots.
+
+Reads session mirrors and the flow ring on a timer. A fixed pool of dot items is reused
+for animation, so the item count never depends on traffic. Layout is layered from the
+entry nodes and stable: a node keeps its place, and where the user dragged it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPen, QResizeEvent
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QWidget,
+)
+
+from qewd_console.session.console import ConsoleSession
+
+HEALTH = {"ok": QColor("#3fb950"), "warn": QColor("#d29922"), "bad": QColor("#f85149")}
+DOTS = 80
+DOTS_PER_LINK_TICK = 3
+NODE_W, NODE_H = 150.0, 64.0
+
+
+def latency_colour(rtt: float | None) -> QColor:
+    if rtt is None:
+        return QColor("#8b949e")
+    if rtt < 1.0:
+        return QColor("#3fb950")
+    if rtt < 10.0:
+        return QColor("#d29922")
+    return QColor("#f85149")
+
+
+class NodeItem(QGraphicsRectItem):
+    """A node box: name, health border, pool load bar and queue depth."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H)
+        self.key = key
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(2)
+        self.title = QGraphicsSimpleTextItem(self)
+        font = QFont()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.detail = QGraphicsSimpleTextItem(self)
+        self.load_bar = QGraphicsRectItem(self)
+        self.load_back = QGraphicsRectItem(-NODE_W / 2 + 8, NODE_H / 2 - 14, NODE_W - 16, 6, self)
+        self.load_back.setBrush(QColor(128, 128, 128, 60))
+        self.load_back.setPen(QPen(Qt.PenStyle.NoPen))
+        self.load_bar.setPen(QPen(Qt.PenStyle.NoPen))
+
+    def show_state(self, title: str, health: str, load: float, detail: str,
+                   fill: QColor, text: QColor) -> None:
+        self.title.setText(title)
+        self.title.setBrush(text)
+        self.detail.setText(detail)
+        self.detail.setBrush(text)
+        self.title.setPos(-NODE_W / 2 + 8, -NODE_H / 2 + 6)
+        self.detail.setPos(-NODE_W / 2 + 8, -NODE_H / 2 + 24)
+        width = 3.0 if self.isSelected() else 2.0
+        self.setPen(QPen(HEALTH[health], width))
+        self.setBrush(fill)
+        self.load_bar.setRect(-NODE_W / 2 + 8, NODE_H / 2 - 14, (NODE_W - 16) * load, 6)
+        self.load_bar.setBrush(HEALTH["warn"] if load > 0.8 else QColor("#58a6ff"))
+
+
+@dataclass
+class Dot:
+    item: QGraphicsEllipseItem
+    src: str = ""
+    dst: str = ""
+    progress: float = 1.0
+
+
+class LinkItem(QGraphicsLineItem):
+    """A link between two node boxes; selectable, labelled with RTT."""
+
+    def __init__(self, src: str, dst: str, url: str) -> None:
+        super().__init__()
+        self.src, self.dst, self.url = src, dst, url
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        self.label = QGraphicsSimpleTextItem()
+        self.label.setZValue(1)
+
+
+class MeshGraph(QGraphicsView):
+    """The graph view; ``node_selected``/``link_selected`` report what the user clicked."""
+
+    node_selected = Signal(str)
+    link_selected = Signal(str, str)
+
+    def __init__(self, session: ConsoleSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumSize(420, 260)
+        self.nodes: dict[str, NodeItem] = {}
+        self.links: dict[tuple[str, str], LinkItem] = {}
+        self.dots = [Dot(self._dot()) for _ in range(DOTS)]
+        self._flow_seq = 0
+        self.dark = False
+        self.scene().selectionChanged.connect(self._selection)
+
+    def _dot(self) -> QGraphicsEllipseItem:
+        item = QGraphicsEllipseItem(-4, -4, 8, 8)
+        item.setBrush(QColor("#58a6ff"))
+        item.setPen(QPen(Qt.PenStyle.NoPen))
+        item.setZValue(3)
+        item.setVisible(False)
+        self.scene().addItem(item)
+        return item
+
+    def _selection(self) -> None:
+        for item in self.scene().selectedItems():
+            if isinstance(item, NodeItem):
+                self.node_selected.emit(item.key)
+            elif isinstance(item, LinkItem):
+                self.link_selected.emit(item.src, item.url)
+
+    def _depths(self) -> dict[str, int]:
+        targets = {dst for (_, dst) in self.links}
+        keys = list(self.session.mirrors)
+        roots = [k for k in keys if k not in targets] or keys[:1]
+        depth = dict.fromkeys(roots, 0)
+        frontier = list(roots)
+        while frontier:
+            nxt = []
+            for src in frontier:
+                for (a, b) in self.links:
+                    if a == src and b not in depth:
+                        depth[b] = depth[src] + 1
+                        nxt.append(b)
+            frontier = nxt
+        return depth
+
+    def refresh(self) -> None:
+        """Sync items with the mirrors and advance the dots (called ~25 times a second)."""
+        session = self.session
+        changed = False
+        for key, mirror in session.mirrors.items():
+            for url in mirror.links:
+                target = session.node_for_url(url)
+                if target is not None and (key, target.key) not in self.links:
+                    item = LinkItem(key, target.key, url)
+                    self.links[(key, target.key)] = item
+                    self.scene().addItem(item)
+                    self.scene().addItem(item.label)
+                    changed = True
+        for key in session.mirrors:
+            if key not in self.nodes:
+                self.nodes[key] = NodeItem(key)
+                self.scene().addItem(self.nodes[key])
+                changed = True
+        if changed:
+            self._relayout()
+        fill = QColor("#161b22") if self.dark else QColor("#ffffff")
+        text = QColor("#e6edf3") if self.dark else QColor("#1f2328")
+        for key, node_item in self.nodes.items():
+            mirror = session.mirrors[key]
+            rate = mirror.rates.get("in", 0.0)
+            detail = (f"{mirror.state}  {mirror.busy}/{mirror.pool_size} busy\n"
+                      f"queue {mirror.queue}  {rate:.0f} msg/s")
+            node_item.show_state(mirror.label, mirror.health, mirror.load, detail, fill, text)
+        for (src, dst), link_item in self.links.items():
+            link = session.mirrors[src].links.get(link_item.url, {})
+            a, b = self.nodes[src].pos(), self.nodes[dst].pos()
+            link_item.setLine(a.x(), a.y(), b.x(), b.y())
+            rtt = link.get("rtt_ms")
+            up = link.get("state") == "up"
+            pen = QPen(latency_colour(rtt if isinstance(rtt, int | float) else None),
+                       3.0 if link_item.isSelected() else 2.0)
+            if not up:
+                pen.setStyle(Qt.PenStyle.DashLine)
+                pen.setColor(HEALTH["bad"])
+            link_item.setPen(pen)
+            label = f"{rtt:.2f} ms" if isinstance(rtt, int | float) else str(link.get("state", ""))
+            link_item.label.setText(label)
+            link_item.label.setBrush(text)
+            mid = (a + b) / 2
+            link_item.label.setPos(mid.x() - 20, mid.y() - 18)
+        self._animate()
+
+    def _relayout(self) -> None:
+        placed: dict[int, int] = {}
+        depths = self._depths()
+        for key, item in self.nodes.items():
+            if item.data(0) == "placed":
+                continue
+            depth = depths.get(key, 0)
+            row = placed.get(depth, 0)
+            placed[depth] = row + 1
+            item.setPos(depth * 230.0, row * 100.0 - depth * 20.0)
+        self.fit()
+
+    def fit(self) -> None:
+        rect = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
+        self.setSceneRect(rect)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def _animate(self) -> None:
+        """Advance running dots; start a few new ones per link from recent flows (sampled)."""
+        for dot in self.dots:
+            if dot.progress < 1.0:
+                dot.progress = min(1.0, dot.progress + 0.08)
+                a, b = self.nodes[dot.src].pos(), self.nodes[dot.dst].pos()
+                dot.item.setPos(a + (b - a) * dot.progress)
+                dot.item.setVisible(dot.progress < 1.0)
+        fresh = self.session.flows.since(self._flow_seq)
+        self._flow_seq = self.session.flows.next_seq
+        started: dict[tuple[str, str], int] = {}
+        free = iter([d for d in self.dots if d.progress >= 1.0])
+        for _, record in reversed(fresh[-200:]):
+            trace = record.flow.get("trace") or []
+            src = record.source
+            for hop in trace[1:2]:
+                target = self.session.mirror_named(str(hop.get("node", "")))
+                if target is None or (src, target.key) not in self.links:
+                    continue
+                pair = (src, target.key)
+                if started.get(pair, 0) >= DOTS_PER_LINK_TICK:
+                    continue
+                spare = next(free, None)
+                if spare is None:
+                    return
+                dot = spare
+                started[pair] = started.get(pair, 0) + 1
+                dot.src, dot.dst, dot.progress = src, target.key, 0.0
+                dot.item.setPos(self.nodes[src].pos())
+                dot.item.setVisible(True)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        for item in self.scene().selectedItems():
+            if isinstance(item, NodeItem):
+                item.setData(0, "placed")  # the user placed it: layout leaves it there
+        super().mouseReleaseEvent(event)
+
+    def select_key(self, key: str) -> None:
+        item = self.nodes.get(key)
+        if item is not None:
+            self.scene().clearSelection()
+            item.setSelected(True)
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = dark
+        self.setBackgroundBrush(QBrush(QColor("#0d1117") if dark else QColor("#f6f8fa")))
