@@ -25,25 +25,35 @@ from typing import Any
 
 import benchlib
 
+from node_runtime.master import Node
+from node_runtime.workers.pool import Job, JobResult, WorkerPool
+from tests.support import node_config
+
 QEWD_1W, QEWD_2W = 10_417.0, 19_194.0
 QEWD_C1_P50, QEWD_C16 = 0.59, 3_236.0
 HEADER = struct.Struct("!I")
 
 
 def echo_payload(seq: int) -> dict[str, Any]:
-    return {"app": "trials",
-            "msg": {"type": "echo", "params": dict(benchlib.ECHO_PARAMS), "id": seq,
-                    "application": "trials"},
-            "session": None}
+    return {
+        "app": "trials",
+        "msg": {
+            "type": "echo",
+            "params": dict(benchlib.ECHO_PARAMS),
+            "id": seq,
+            "application": "trials",
+        },
+        "session": None,
+    }
 
 
-async def pool_run(init: dict[str, Any], workers: int, seconds: float,
-                   in_flight: int) -> dict[str, Any]:
+async def pool_run(
+    init: dict[str, Any], workers: int, seconds: float, in_flight: int
+) -> dict[str, Any]:
     """Keep ``in_flight`` jobs submitted for ``seconds``; count completions."""
-    from node_runtime.workers.pool import Job, JobResult, WorkerPool
-
-    pool = WorkerPool(init=init, size=workers, handler_timeout=30.0, max_queue=in_flight * 2,
-                      prefork=True)
+    pool = WorkerPool(
+        init=init, size=workers, handler_timeout=30.0, max_queue=in_flight * 2, prefork=True
+    )
     await pool.start()
     done_count = 0
     failed = 0
@@ -83,10 +93,15 @@ async def pool_run(init: dict[str, Any], workers: int, seconds: float,
         await finished.wait()
         wall = time.perf_counter() - begun
         if phase == "measure":
-            result = {"workers": workers, "done": done_count, "failed": failed,
-                      "seconds": wall, "msg_s": done_count / wall,
-                      "split": [w.handled for w in pool.workers.values()],
-                      "queue_at_start": max_queue}
+            result = {
+                "workers": workers,
+                "done": done_count,
+                "failed": failed,
+                "seconds": wall,
+                "msg_s": done_count / wall,
+                "split": [w.handled for w in pool.workers.values()],
+                "queue_at_start": max_queue,
+            }
     await pool.close()
     return result
 
@@ -136,48 +151,64 @@ def raw_pipe(seconds: float) -> dict[str, Any]:
 
 
 def part_a(tmp: Path, seconds: float, in_flight: int) -> None:
-    from node_runtime.master import Node
-    from tests.support import node_config
-
-    print(f"\n(a) WorkerPool dispatch: prefork, queue kept at {in_flight} in flight, "
-          f"{seconds:g} s per run after 1 s warm-up; handler trials.echo, session=None")
+    print(
+        f"\n(a) WorkerPool dispatch: prefork, queue kept at {in_flight} in flight, "
+        f"{seconds:g} s per run after 1 s warm-up; handler trials.echo, session=None"
+    )
     saved_path = list(sys.path)
     init = Node(node_config(tmp, "pool"))._worker_init()
     sys.path[:] = saved_path  # Node puts the config's folder (tests/) first on sys.path
     raw = raw_pipe(seconds)
-    print(f"  raw socketpair ping-pong (pickle, fork peer): {raw['msg_s']:,.0f} msg/s "
-          f"({raw['done']} in {raw['seconds']:.2f} s)")
+    print(
+        f"  raw socketpair ping-pong (pickle, fork peer): {raw['msg_s']:,.0f} msg/s "
+        f"({raw['done']} in {raw['seconds']:.2f} s)"
+    )
     for workers, qewd in ((1, QEWD_1W), (2, QEWD_2W)):
         got = asyncio.run(pool_run(init, workers, seconds, in_flight))
-        print(f"  WorkerPool {workers} worker(s): {got['msg_s']:,.0f} msg/s "
-              f"({got['done']} ok, {got['failed']} failed, {got['seconds']:.2f} s, "
-              f"split {got['split']})  vs raw {got['msg_s'] / raw['msg_s']:.2f}x  "
-              f"vs QEWD ewd-qoper8 {qewd:,.0f}: {got['msg_s'] / qewd:.2f}x")
+        print(
+            f"  WorkerPool {workers} worker(s): {got['msg_s']:,.0f} msg/s "
+            f"({got['done']} ok, {got['failed']} failed, {got['seconds']:.2f} s, "
+            f"split {got['split']})  vs raw {got['msg_s'] / raw['msg_s']:.2f}x  "
+            f"vs QEWD ewd-qoper8 {qewd:,.0f}: {got['msg_s'] / qewd:.2f}x"
+        )
 
 
 def part_b(tmp: Path, requests: int, seconds: float, pool_size: int) -> None:
-    print(f"\n(b) client echo over /ws: node (pool_size={pool_size}, prefork) vs raw websockets "
-          f"echo server; server and client in separate processes; c=1: {requests} requests "
-          f"on one connection; c=16: 16 connections each with one request in flight, "
-          f"{seconds:g} s after 0.5 s warm-up")
+    print(
+        f"\n(b) client echo over /ws: node (pool_size={pool_size}, prefork) vs raw websockets "
+        f"echo server; server and client in separate processes; c=1: {requests} requests "
+        f"on one connection; c=16: 16 connections each with one request in flight, "
+        f"{seconds:g} s after 0.5 s warm-up"
+    )
     raw = benchlib.Host("raw", {"tmp": str(tmp)})
     node = benchlib.Host("node", {"tmp": str(tmp), "name": "n1", "pool_size": pool_size})
     try:
         results: dict[str, dict[str, Any]] = {}
         for label, host in (("raw", raw), ("node", node)):
-            results[label + " c=1"] = benchlib.run_client("latency", url=host.url,
-                                                          count=requests)
-            results[label + " c=16"] = benchlib.run_client("throughput", url=host.url,
-                                                           clients=16, seconds=seconds)
+            results[label + " c=1"] = benchlib.run_client("latency", url=host.url, count=requests)
+            before = [host.cpu_seconds()]
+            begun = time.perf_counter()
+            results[label + " c=16"] = benchlib.run_client(
+                "throughput", url=host.url, clients=16, seconds=seconds
+            )
+            cpu = benchlib.cpu_share([host], before, time.perf_counter() - begun)
+            print(
+                f"  CPU during {label} c=16 (share of one core): client "
+                f"{results[label + ' c=16']['client_cpu']:.0%}; server {cpu}"
+            )
         for label, result in results.items():
             print(f"  {label:10} {benchlib.fmt(result)}")
         n1, r1 = results["node c=1"], results["raw c=1"]
         n16, r16 = results["node c=16"], results["raw c=16"]
-        print(f"  node/raw: c=1 p50 {n1['p50'] / r1['p50']:.2f}x, "
-              f"c=16 req/s {n16['req_s'] / r16['req_s']:.2f}x")
-        print(f"  vs QEWD local (HTTP, keep-alive): c=1 p50 {n1['p50']:.3f} vs {QEWD_C1_P50} ms "
-              f"({n1['p50'] / QEWD_C1_P50:.2f}x); c=16 {n16['req_s']:,.0f} vs {QEWD_C16:,.0f} "
-              f"req/s ({n16['req_s'] / QEWD_C16:.2f}x)")
+        print(
+            f"  node/raw: c=1 p50 {n1['p50'] / r1['p50']:.2f}x, "
+            f"c=16 req/s {n16['req_s'] / r16['req_s']:.2f}x"
+        )
+        print(
+            f"  vs QEWD local (HTTP, keep-alive): c=1 p50 {n1['p50']:.3f} vs {QEWD_C1_P50} ms "
+            f"({n1['p50'] / QEWD_C1_P50:.2f}x); c=16 {n16['req_s']:,.0f} vs {QEWD_C16:,.0f} "
+            f"req/s ({n16['req_s'] / QEWD_C16:.2f}x)"
+        )
     finally:
         node.stop()
         raw.stop()

@@ -22,17 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import benchlib
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 QEWD_FWD_P50, QEWD_FWD_C16 = 1.25, 1_855.0
 
 
 def make_cert(folder: Path) -> dict[str, str]:
     """A self-signed certificate for 127.0.0.1/localhost; the cert is its own CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
@@ -44,28 +43,43 @@ def make_cert(folder: Path) -> dict[str, str]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return {"cert": str(cert_path), "key": str(key_path), "ca": str(cert_path)}
 
 
-def chain(tmp: Path, hops: int, prefix: str, tls: dict[str, str] | None = None,
-          ) -> list[benchlib.Host]:
+def chain(
+    tmp: Path,
+    hops: int,
+    prefix: str,
+    tls: dict[str, str] | None = None,
+) -> list[benchlib.Host]:
     """Start ``hops + 1`` nodes, last first; the first is the one clients talk to."""
     hosts: list[benchlib.Host] = []
     next_url = None
     for index in reversed(range(hops + 1)):
-        spec: dict[str, Any] = {"tmp": str(tmp), "name": f"{prefix}{index}",
-                                "next_url": next_url, "tls": tls}
+        spec: dict[str, Any] = {
+            "tmp": str(tmp),
+            "name": f"{prefix}{index}",
+            "next_url": next_url,
+            "tls": tls,
+        }
         host = benchlib.Host("node", spec)
         hosts.insert(0, host)
         next_url = host.url
@@ -78,8 +92,10 @@ def stop_all(hosts: list[benchlib.Host]) -> None:
 
 
 def part_a(tmp: Path, requests: int) -> None:
-    print(f"\n(a) per-hop overhead, c=1, {requests} requests on one connection after 200 warm-up;"
-          f" every node in its own process, pool_size=1 prefork")
+    print(
+        f"\n(a) per-hop overhead, c=1, {requests} requests on one connection after 200 warm-up;"
+        f" every node in its own process, pool_size=1 prefork"
+    )
     raw = benchlib.Host("raw", {"tmp": str(tmp)})
     hosts = chain(tmp, 3, "h")
     try:
@@ -95,52 +111,71 @@ def part_a(tmp: Path, requests: int) -> None:
                 continue
             per_hop = (got["p50"] - direct["p50"]) / hops
             verdict = "MET" if per_hop <= 2 * raw_rtt["p50"] else "MISSED"
-            print(f"  {hops} hop(s):           {benchlib.fmt(got)}  per-hop p50 +{per_hop:.3f}ms"
-                  f" = {per_hop / raw_rtt['p50']:.2f}x raw RTT (target <= 2x: {verdict})")
+            print(
+                f"  {hops} hop(s):           {benchlib.fmt(got)}  per-hop p50 +{per_hop:.3f}ms"
+                f" = {per_hop / raw_rtt['p50']:.2f}x raw RTT (target <= 2x: {verdict})"
+            )
     finally:
         stop_all(hosts)
         raw.stop()
 
 
 def part_b(tmp: Path, requests: int) -> None:
-    print(f"\n(b) TLS: persistent wss connection vs new TLS connection per request "
-          f"({requests} requests each; ECDSA P-256 self-signed cert, TLS defaults of ssl)")
+    print(
+        f"\n(b) TLS: persistent wss connection vs new TLS connection per request "
+        f"({requests} requests each; ECDSA P-256 self-signed cert, TLS defaults of ssl)"
+    )
     tls = make_cert(tmp)
     hosts = chain(tmp, 1, "t", tls=tls)
     try:
         leaf = hosts[1].url
         persistent = benchlib.run_client("latency", url=leaf, count=requests, ca=tls["ca"])
-        fresh = benchlib.run_client("fresh", url=leaf, count=max(requests // 4, 200),
-                                    ca=tls["ca"])
-        forwarded = benchlib.run_client("latency", url=hosts[0].url, count=requests,
-                                        ca=tls["ca"])
+        fresh = benchlib.run_client("fresh", url=leaf, count=max(requests // 4, 200), ca=tls["ca"])
+        forwarded = benchlib.run_client("latency", url=hosts[0].url, count=requests, ca=tls["ca"])
         print(f"  persistent wss, direct:        {benchlib.fmt(persistent)}")
         print(f"  fresh TLS conn per request:    {benchlib.fmt(fresh)}")
-        print(f"  forwarded over wss link (1 hop, client->t0 wss persistent, t0->t1 link): "
-              f"{benchlib.fmt(forwarded)}")
-        print(f"  fresh/persistent per request: p50 {fresh['p50'] / persistent['p50']:.1f}x, "
-              f"throughput {persistent['req_s'] / fresh['req_s']:.1f}x")
-        print(f"  a hop over a fresh TLS connection would cost about {fresh['p50']:.3f} ms; "
-              f"the persistent wss hop adds {forwarded['p50'] - persistent['p50']:.3f} ms "
-              f"({fresh['p50'] / max(forwarded['p50'] - persistent['p50'], 1e-9):.1f}x less)")
+        print(
+            f"  forwarded over wss link (1 hop, client->t0 wss persistent, t0->t1 link): "
+            f"{benchlib.fmt(forwarded)}"
+        )
+        print(
+            f"  fresh/persistent per request: p50 {fresh['p50'] / persistent['p50']:.1f}x, "
+            f"throughput {persistent['req_s'] / fresh['req_s']:.1f}x"
+        )
+        print(
+            f"  a hop over a fresh TLS connection would cost about {fresh['p50']:.3f} ms; "
+            f"the persistent wss hop adds {forwarded['p50'] - persistent['p50']:.3f} ms "
+            f"({fresh['p50'] / max(forwarded['p50'] - persistent['p50'], 1e-9):.1f}x less)"
+        )
     finally:
         stop_all(hosts)
 
 
 def part_c(tmp: Path, requests: int, seconds: float, profile: bool) -> None:
-    print(f"\n(c) forwarded throughput and latency, 1 hop (ws), c=1 {requests} requests; c=16: "
-          f"16 connections each with one request in flight, {seconds:g} s")
+    print(
+        f"\n(c) forwarded throughput and latency, 1 hop (ws), c=1 {requests} requests; c=16: "
+        f"16 connections each with one request in flight, {seconds:g} s"
+    )
     hosts = chain(tmp, 1, "f")
     try:
         c1 = benchlib.run_client("latency", url=hosts[0].url, count=requests)
+        before = [host.cpu_seconds() for host in hosts]
+        begun = time.perf_counter()
         c16 = benchlib.run_client("throughput", url=hosts[0].url, clients=16, seconds=seconds)
+        cpu = benchlib.cpu_share(hosts, before, time.perf_counter() - begun)
         p50_ok = "MET" if c1["p50"] <= QEWD_FWD_P50 else "MISSED"
         tp_ok = "MET" if c16["req_s"] >= 2 * QEWD_FWD_C16 else "MISSED"
         print(f"  c=1:  {benchlib.fmt(c1)}")
         print(f"  c=16: {benchlib.fmt(c16)}")
-        print(f"  vs QEWD forwarded: c=1 p50 {c1['p50']:.3f} vs {QEWD_FWD_P50} ms "
-              f"(target <= 1.25: {p50_ok}); c=16 {c16['req_s']:,.0f} vs {QEWD_FWD_C16:,.0f} "
-              f"req/s = {c16['req_s'] / QEWD_FWD_C16:.2f}x (target >= 2x: {tp_ok})")
+        print(
+            f"  CPU during c=16 (share of one core; {benchlib.os.cpu_count()} cores): client "
+            f"{c16['client_cpu']:.0%}; f0 {cpu.split('; ')[0]}; f1 {cpu.split('; ')[1]}"
+        )
+        print(
+            f"  vs QEWD forwarded: c=1 p50 {c1['p50']:.3f} vs {QEWD_FWD_P50} ms "
+            f"(target <= 1.25: {p50_ok}); c=16 {c16['req_s']:,.0f} vs {QEWD_FWD_C16:,.0f} "
+            f"req/s = {c16['req_s'] / QEWD_FWD_C16:.2f}x (target >= 2x: {tp_ok})"
+        )
         if profile:
             for host in hosts:
                 host.profile(True)

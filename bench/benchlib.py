@@ -29,6 +29,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)  # workers import tests.apps.trials relative to the cwd
 
+from websockets.asyncio.client import connect  # noqa: E402
+from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
+
+from node_runtime.config import parse_node_config  # noqa: E402
+from node_runtime.master import Node  # noqa: E402
+from tests.support import SECRET  # noqa: E402
+
 CTX = mp.get_context("spawn")
 ECHO_PARAMS = {"text": "hello", "n": 1}
 
@@ -66,12 +73,14 @@ def summary_ms(samples: list[float]) -> dict[str, float]:
 
 
 def _node_data(spec: dict[str, Any]) -> Any:
-    from node_runtime.config import parse_node_config
-    from tests.support import SECRET
-
     name = spec["name"]
-    table = {"name": name, "port": 0, "pool_size": spec.get("pool_size", 1),
-             "data_dir": str(Path(spec["tmp"]) / name), "prefork": True}
+    table = {
+        "name": name,
+        "port": 0,
+        "pool_size": spec.get("pool_size", 1),
+        "data_dir": str(Path(spec["tmp"]) / name),
+        "prefork": True,
+    }
     data: dict[str, Any] = {
         "node": table,
         "jwt": {"secret": SECRET},
@@ -86,8 +95,6 @@ def _node_data(spec: dict[str, Any]) -> Any:
 
 
 async def _host_node(spec: dict[str, Any], conn: Connection) -> None:
-    from node_runtime.master import Node
-
     node = Node(_node_data(spec))
     await node.start()
     for link in node.mesh.links.values():
@@ -99,8 +106,6 @@ async def _host_node(spec: dict[str, Any], conn: Connection) -> None:
 
 
 async def _host_raw_echo(spec: dict[str, Any], conn: Connection) -> None:
-    from websockets.asyncio.server import ServerConnection, serve
-
     async def echo(ws: ServerConnection) -> None:
         async for message in ws:
             await ws.send(message)
@@ -151,12 +156,52 @@ class Host:
         self.conn.send("profile-start" if start else "profile-stop")
         return None if start else str(self.conn.recv())
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user+sys) used so far by the host process and by its worker children."""
+        return {
+            "master": _cpu(self.proc.pid or 0),
+            "workers": sum(_cpu(pid) for pid in _children(self.proc.pid or 0)),
+        }
+
     def stop(self) -> None:
         """Stop the server and wait for its process."""
         self.conn.send("stop")
         self.proc.join(15)
         if self.proc.is_alive():
             self.proc.kill()
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_share(hosts: list[Host], before: list[dict[str, float]], wall: float) -> str:
+    """Per-host CPU use (fraction of one core) since ``before``."""
+    parts = []
+    for host, old in zip(hosts, before, strict=True):
+        now = host.cpu_seconds()
+        parts.append(
+            f"master {(now['master'] - old['master']) / wall:.0%} + workers "
+            f"{(now['workers'] - old['workers']) / wall:.0%}"
+        )
+    return "; ".join(parts)
 
 
 # -- the load client (runs in its own process) -----------------------------------------
@@ -174,8 +219,7 @@ async def _register(ws: Any) -> str:
 
 
 async def _one(ws: Any, token: str, seq: int) -> None:
-    await ws.send(json.dumps({"type": "echo", "id": seq, "params": ECHO_PARAMS,
-                              "token": token}))
+    await ws.send(json.dumps({"type": "echo", "id": seq, "params": ECHO_PARAMS, "token": token}))
     while True:
         reply = json.loads(await ws.recv())
         if reply.get("finished") is False:
@@ -188,8 +232,6 @@ async def _one(ws: Any, token: str, seq: int) -> None:
 
 async def latency(url: str, count: int, ca: str | None = None) -> dict[str, Any]:
     """Concurrency 1: one connection, one request at a time; latency percentiles."""
-    from websockets.asyncio.client import connect
-
     async with connect(url, max_size=None, compression=None, ssl=client_ssl(ca)) as ws:
         token = await _register(ws)
         for seq in range(min(200, count)):  # warm-up
@@ -204,11 +246,10 @@ async def latency(url: str, count: int, ca: str | None = None) -> dict[str, Any]
     return {"n": count, "req_s": count / wall, **summary_ms(samples)}
 
 
-async def throughput(url: str, clients: int, seconds: float,
-                     ca: str | None = None) -> dict[str, Any]:
+async def throughput(
+    url: str, clients: int, seconds: float, ca: str | None = None
+) -> dict[str, Any]:
     """``clients`` connections, each with one request in flight (closed loop), for ``seconds``."""
-    from websockets.asyncio.client import connect
-
     samples: list[float] = []
     stop_at = 0.0
 
@@ -219,8 +260,10 @@ async def throughput(url: str, clients: int, seconds: float,
             await _one(ws, token, next(seq))
             samples.append(time.perf_counter() - started)
 
-    sockets = [await connect(url, max_size=None, compression=None, ssl=client_ssl(ca))
-               for _ in range(clients)]
+    sockets = [
+        await connect(url, max_size=None, compression=None, ssl=client_ssl(ca))
+        for _ in range(clients)
+    ]
     try:
         tokens = [await _register(ws) for ws in sockets]
         stop_at = time.perf_counter() + 0.5  # warm-up
@@ -228,19 +271,25 @@ async def throughput(url: str, clients: int, seconds: float,
         samples.clear()
         begun = time.perf_counter()
         stop_at = begun + seconds
+        cpu_begun = time.process_time()
         await asyncio.gather(*(worker(ws, t) for ws, t in zip(sockets, tokens, strict=True)))
         wall = time.perf_counter() - begun
+        client_cpu = (time.process_time() - cpu_begun) / wall
     finally:
         for ws in sockets:
             await ws.close()
-    return {"n": len(samples), "clients": clients, "seconds": wall,
-            "req_s": len(samples) / wall, **summary_ms(samples)}
+    return {
+        "n": len(samples),
+        "clients": clients,
+        "seconds": wall,
+        "req_s": len(samples) / wall,
+        "client_cpu": client_cpu,
+        **summary_ms(samples),
+    }
 
 
 async def fresh_connections(url: str, count: int, ca: str | None = None) -> dict[str, Any]:
     """``count`` requests, each on a brand-new connection (TCP + TLS + WS handshake)."""
-    from websockets.asyncio.client import connect
-
     async with connect(url, compression=None, ssl=client_ssl(ca)) as ws:
         token = await _register(ws)
     samples = []
@@ -277,5 +326,7 @@ def run_client(kind: str, **args: Any) -> dict[str, Any]:
 
 def fmt(result: dict[str, Any]) -> str:
     """A one-line rendering of a latency/throughput result."""
-    return (f"n={result['n']} req/s={result['req_s']:,.0f} p50={result['p50']:.3f}ms "
-            f"p90={result['p90']:.3f}ms p99={result['p99']:.3f}ms max={result['max']:.2f}ms")
+    return (
+        f"n={result['n']} req/s={result['req_s']:,.0f} p50={result['p50']:.3f}ms "
+        f"p90={result['p90']:.3f}ms p99={result['p99']:.3f}ms max={result['max']:.2f}ms"
+    )

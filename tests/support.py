@@ -115,3 +115,30 @@ class Client:
                 continue
             reply["between"] = between
             return reply
+
+
+def write_node_file(tmp_path: Path, name: str, port: int, extra: str = "",
+                    apps: str = 'trials = "tests.apps.trials"') -> Path:
+    """A node config file on disk, for running ``qewd-node run`` as a real process."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        f'[node]\nname = "{name}"\nport = {port}\npool_size = 1\n'
+        f'data_dir = "{tmp_path / name}"\n\n[jwt]\nsecret = "{SECRET}"\n\n'
+        f"[apps]\n{apps}\n\n{extra}\n"
+    )
+    return path
+
+
+async def start_node_process(config: Path) -> asyncio.subprocess.Process:
+    """Start ``qewd-node run CONFIG`` and wait for its 'node NAME: URL' line."""
+    proc = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv" / "bin" / "qewd-node") if (ROOT / ".venv").exists() else "qewd-node",
+        "run", str(config),
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), scaled(30))
+    assert line.startswith(b"node "), line
+    return proc

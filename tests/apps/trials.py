@@ -15,7 +15,10 @@ def echo(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
 
 
 def slow(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    time.sleep(float((msg.get("params") or {}).get("seconds", 0.2)))
+    params = msg.get("params") or {}
+    if params.get("notify"):
+        ctx.send({"started": True})
+    time.sleep(float(params.get("seconds", 0.2)))
     return {"slept": True, "pid": os.getpid()}
 
 

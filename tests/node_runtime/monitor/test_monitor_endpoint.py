@@ -219,6 +219,9 @@ def test_pool_resize_is_seen_in_stats_and_worker_stop_checks_pid(tmp_path: Path)
             stopped = await console.wait_for(
                 lambda f: f["kind"] == "worker" and f["event"] == "stopped")
             assert stopped["worker"]["pid"] == pid
+            replacement = await console.wait_for(
+                lambda f: f["kind"] == "worker" and f["event"] == "started")
+            assert replacement["worker"]["pid"] != pid
 
     run(scenario())
 
