@@ -84,6 +84,8 @@ class Node:
         self.name = config.name
         self.started_at = time.time()
         self.tokens = TokenService(token_settings(config))
+        if self.tokens.secret_notice:
+            log.warning("node %s: [jwt] secret: %s", config.name, self.tokens.secret_notice)
         self.route_map: RouteMap = config.route_map
         self.stats = NodeStats()
         self.flow_listeners: list[FlowListener] = []

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from node_runtime.capture.format import CaptureWriter, entry_from_flow, header
 from node_runtime.errors import NodeError
 from node_runtime.monitor.subscription import MAX_MAX_RATE
+from node_runtime.tasks import TaskSet
 
 
 def endpoint_url(target: str, path: str) -> str:
@@ -67,22 +68,17 @@ async def record(
         writer = CaptureWriter(out, header(target=target, node=node, started=started,
                                            redacted=redacted))
         dropped = 0
+        tasks = TaskSet("capture")
+        if stop is not None:
+            tasks.spawn(_close_when(stop, ws), "stop")
         try:
             while True:
-                waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(ws.recv())]
-                if stop is not None:
-                    waits.append(asyncio.ensure_future(stop.wait()))
-                left = None if deadline is None else max(deadline - loop.time(), 0.0)
-                done, pending = await asyncio.wait(waits, timeout=left,
-                                                   return_when=asyncio.FIRST_COMPLETED)
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                if waits[0] not in done:
+                left = None if deadline is None else deadline - loop.time()
+                if left is not None and left <= 0:
                     break
                 try:
-                    frame = json.loads(waits[0].result())
-                except ConnectionClosed:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+                except (TimeoutError, ConnectionClosed):
                     break
                 kind = frame.get("kind")
                 if kind == "flow":
@@ -97,4 +93,10 @@ async def record(
                         ready.set()
         finally:
             writer.close()
+            await tasks.cancel_all()
     return RecordResult(path=out, node=node, entries=writer.count, dropped=dropped)
+
+
+async def _close_when(stop: asyncio.Event, ws: ClientConnection) -> None:
+    await stop.wait()
+    await ws.close()
