@@ -113,7 +113,7 @@ class Node:
             on_frame=self.handle_frame,
             on_open=self._peer_open,
             on_close=self._peer_closed,
-            monitor=lambda peer: self.monitor.serve(peer),
+            monitor=self._serve_monitor,
             ssl_context=server_context(config.tls),
         )
         self.pool_listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -239,6 +239,9 @@ class Node:
 
     def _peer_closed(self, peer: Peer) -> None:
         pass
+
+    async def _serve_monitor(self, peer: Peer) -> None:
+        await self.monitor.serve(peer)
 
     def _link_changed(self, link: PeerLink) -> None:
         for listener in self.link_listeners:

@@ -100,7 +100,8 @@ async def run_console(args: argparse.Namespace, app: QApplication) -> int:
             window.set_traffic(True)
         if args.screenshot is not None:
             await asyncio.sleep(SCREENSHOT_AFTER)
-            window.flows.select_last()
+            if not window.flows.select_last(min_hops=3):
+                window.flows.select_last()
             await asyncio.sleep(0.3)  # let one redraw tick paint the selection
             if not window.grab().save(str(args.screenshot)):
                 log.error("could not write %s", args.screenshot)
@@ -123,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("qewd-console")
+    app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop, after cleanup
     install_excepthook()
     try:
         code: int = qasync.run(run_console(args, app))

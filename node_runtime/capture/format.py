@@ -31,8 +31,9 @@ class CaptureFileError(NodeError):
 def redact(value: Any) -> Any:
     """A copy of ``value`` with every token-like key's value replaced."""
     if isinstance(value, dict):
-        return {k: REDACTED if str(k).lower() in TOKEN_KEYS else redact(v)
-                for k, v in value.items()}
+        return {
+            k: REDACTED if str(k).lower() in TOKEN_KEYS else redact(v) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -40,8 +41,14 @@ def redact(value: Any) -> Any:
 
 def header(*, target: str, node: str, started: float, redacted: bool) -> dict[str, Any]:
     """Line 1 of a capture file."""
-    return {"format": FORMAT, "version": VERSION, "target": target, "node": node,
-            "started": started, "redacted": redacted}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "target": target,
+        "node": node,
+        "started": started,
+        "redacted": redacted,
+    }
 
 
 def entry_from_flow(flow: dict[str, Any], started: float, *, redacted: bool) -> dict[str, Any]:
@@ -53,9 +60,12 @@ def entry_from_flow(flow: dict[str, Any], started: float, *, redacted: bool) -> 
         "node": flow.get("node", ""),
         "from": flow.get("from", ""),
         "to": flow.get("to", ""),
-        "request": {"type": request.get("type", flow.get("type")),
-                    "application": request.get("application") or flow.get("app"),
-                    "params": request.get("params"), "id": request.get("id", flow.get("id"))},
+        "request": {
+            "type": request.get("type", flow.get("type")),
+            "application": request.get("application") or flow.get("app"),
+            "params": request.get("params"),
+            "id": request.get("id", flow.get("id")),
+        },
         "intermediates": [],
         "message": reply,
         "ok": bool(flow.get("ok")),

@@ -50,23 +50,35 @@ async def record(
     redacted: bool = True,
     filters: dict[str, Any] | None = None,
     ready: asyncio.Event | None = None,
+    max_entries: int | None = None,
 ) -> RecordResult:
     """Record finished requests at ``target`` into ``out`` until ``duration`` or ``stop``.
 
-    ``ready`` is set once the subscription is in place (so callers can start traffic).
+    ``max_entries`` ends it after that many exchanges. ``ready`` is set once the subscription is in place (so callers can start traffic).
     """
     headers = {"Authorization": f"Bearer {token}"}
     loop = asyncio.get_running_loop()
     deadline = None if duration is None else loop.time() + duration
-    async with connect(endpoint_url(target, "/monitor"), additional_headers=headers,
-                       max_size=None) as ws:
+    async with connect(
+        endpoint_url(target, "/monitor"), additional_headers=headers, max_size=None
+    ) as ws:
         snapshot = json.loads(await ws.recv())
         node = str(snapshot.get("node", {}).get("name", ""))
-        await ws.send(json.dumps({"op": "subscribe", "id": "capture", "payloads": True,
-                                  "max_rate": MAX_MAX_RATE, "filters": filters or {}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "op": "subscribe",
+                    "id": "capture",
+                    "payloads": True,
+                    "max_rate": MAX_MAX_RATE,
+                    "filters": filters or {},
+                }
+            )
+        )
         started = time.time()
-        writer = CaptureWriter(out, header(target=target, node=node, started=started,
-                                           redacted=redacted))
+        writer = CaptureWriter(
+            out, header(target=target, node=node, started=started, redacted=redacted)
+        )
         dropped = 0
         tasks = TaskSet("capture")
         if stop is not None:
@@ -83,12 +95,15 @@ async def record(
                 kind = frame.get("kind")
                 if kind == "flow":
                     writer.add(entry_from_flow(frame["flow"], started, redacted=redacted))
+                    if max_entries is not None and writer.count >= max_entries:
+                        break
                 elif kind == "stats":
                     dropped += int(frame.get("flows_dropped", 0))
                 elif kind == "reply" and frame.get("id") == "capture":
                     if not frame.get("ok"):
-                        raise NodeError(f"subscribe refused: {frame.get('error')}",
-                                        str(frame.get("code")))
+                        raise NodeError(
+                            f"subscribe refused: {frame.get('error')}", str(frame.get("code"))
+                        )
                     if ready is not None:
                         ready.set()
         finally:

@@ -57,9 +57,11 @@ class ReplayReport:
 
     def summary(self) -> str:
         """The lines ``qewd-node replay`` prints."""
-        lines = [f"sent {self.sent}, ok {self.ok}, errors {self.errors}, mismatches "
-                 f"{len(self.mismatches) if self.compared else '-'}, latency p50 "
-                 f"{self.latency(0.5)} ms p99 {self.latency(0.99)} ms"]
+        lines = [
+            f"sent {self.sent}, ok {self.ok}, errors {self.errors}, mismatches "
+            f"{len(self.mismatches) if self.compared else '-'}, latency p50 "
+            f"{self.latency(0.5)} ms p99 {self.latency(0.99)} ms"
+        ]
         for mismatch in self.mismatches:
             lines.append(f"  #{mismatch.index} {mismatch.type}:")
             lines += [f"    {line}" for line in mismatch.diff]
@@ -90,8 +92,11 @@ def differences(old: Any, new: Any, path: str = "message") -> list[str]:
                 lines += differences(old[key], new[key], where)
         return lines
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [line for i, (a, b) in enumerate(zip(old, new, strict=True))
-                for line in differences(a, b, f"{path}[{i}]")]
+        return [
+            line
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            for line in differences(a, b, f"{path}[{i}]")
+        ]
     return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
 
 
@@ -164,16 +169,18 @@ async def replay(
                 if service is not None:
                     tokens[app] = service.issue_session(app, time.time())
                 else:
-                    reply = await conn.call({"type": "ewd-register", "application": app},
-                                            timeout)
+                    reply = await conn.call({"type": "ewd-register", "application": app}, timeout)
                     tokens[app] = str(reply.get("message", {}).get("token", ""))
             return tokens[app]
 
         async def one(index: int, entry: dict[str, Any]) -> None:
             request = entry["request"]
             app = str(request.get("application") or "")
-            frame = {"type": request["type"], "params": request.get("params"),
-                     "token": await token_for(app)}
+            frame = {
+                "type": request["type"],
+                "params": request.get("params"),
+                "token": await token_for(app),
+            }
             started = time.perf_counter()
             report.sent += 1
             try:
@@ -181,8 +188,9 @@ async def replay(
             except (NodeError, TimeoutError) as exc:
                 report.errors += 1
                 if compare:
-                    report.mismatches.append(Mismatch(index, str(request["type"]),
-                                                      [f"no reply: {exc}"]))
+                    report.mismatches.append(
+                        Mismatch(index, str(request["type"]), [f"no reply: {exc}"])
+                    )
                 return
             report.latencies_ms.append((time.perf_counter() - started) * 1000.0)
             message = reply.get("message")
@@ -190,11 +198,13 @@ async def replay(
             report.errors += failed
             report.ok += not failed
             if compare:
-                lines = differences(normalise(entry.get("message"), ignored),
-                                    normalise(message, ignored))
+                lines = differences(
+                    normalise(entry.get("message"), ignored), normalise(message, ignored)
+                )
                 if lines:
                     report.mismatches.append(
-                        Mismatch(index, str(request["type"]), lines[:MAX_DIFF_LINES]))
+                        Mismatch(index, str(request["type"]), lines[:MAX_DIFF_LINES])
+                    )
 
         try:
             entries = list(enumerate(capture.entries, start=1))

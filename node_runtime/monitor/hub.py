@@ -169,8 +169,11 @@ class MonitorHub:
             "busy": pool["busy"],
             "pool_size": pool["size"],
             "workers": pool["workers"],
-            "rates": {"in": round(rate_in, 1), "out": round(rate_in, 1),
-                      "errors": round(rate_errors, 1)},
+            "rates": {
+                "in": round(rate_in, 1),
+                "out": round(rate_in, 1),
+                "errors": round(rate_errors, 1),
+            },
             "totals": {"messages": stats.total, "errors": stats.total_errors},
             "latency": stats.latency(),
             "links": self.links(),

@@ -30,7 +30,7 @@ Reply = dict[str, Any]
 OpHandler = Callable[["MonitorHub", "Session", dict[str, Any]], Awaitable[Reply]]
 
 
-class OpFailure(Exception):
+class OpRefusedError(Exception):
     """An op answered with ``ok: false``; ``extra`` adds fields to the reply."""
 
     def __init__(self, code: str, text: str, **extra: Any) -> None:
@@ -41,25 +41,29 @@ class OpFailure(Exception):
 
 
 def _problem_dict(problem: Problem) -> dict[str, str]:
-    return {"code": problem.code, "severity": problem.severity, "where": problem.where,
-            "message": problem.message}
+    return {
+        "code": problem.code,
+        "severity": problem.severity,
+        "where": problem.where,
+        "message": problem.message,
+    }
 
 
 def _need_admin(session: Session) -> None:
     if session.role != "admin":
-        raise OpFailure(ErrorCode.FORBIDDEN, "monitor tokens are read-only")
+        raise OpRefusedError(ErrorCode.FORBIDDEN, "monitor tokens are read-only")
 
 
 def _parse_map(hub: MonitorHub, op: dict[str, Any]) -> tuple[RouteMap | None, list[Problem]]:
     """The op's ``map`` and every problem of it (parse errors or validation)."""
     if "map" not in op:
-        raise OpFailure(ErrorCode.BAD_MESSAGE, "this op needs a 'map'")
+        raise OpRefusedError(ErrorCode.BAD_MESSAGE, "this op needs a 'map'")
     try:
         new_map = RouteMap.from_dict(op["map"])
     except RouteMapError as exc:
         problems = list(exc.problems)
         if not problems:
-            raise OpFailure(E_BAD_ROUTES, exc.text) from exc
+            raise OpRefusedError(E_BAD_ROUTES, exc.text) from exc
         return None, problems
     return new_map, validate(new_map, node_name=hub.node.name, node_url=hub.node.url)
 
@@ -68,7 +72,7 @@ async def _subscribe(hub: MonitorHub, session: Session, op: dict[str, Any]) -> R
     try:
         subscription = parse_subscribe(op, session.role)
     except SubscribeError as exc:
-        raise OpFailure(exc.code, exc.text) from exc
+        raise OpRefusedError(exc.code, exc.text) from exc
     session.resubscribe(subscription, time.monotonic())
     return {"subscription": subscription.to_dict()}
 
@@ -87,16 +91,20 @@ async def _apply(hub: MonitorHub, session: Session, op: dict[str, Any]) -> Reply
     _need_admin(session)
     if_version = op.get("if_version")
     if isinstance(if_version, bool) or not isinstance(if_version, int):
-        raise OpFailure(ErrorCode.BAD_MESSAGE, "routes.apply needs an integer 'if_version'")
+        raise OpRefusedError(ErrorCode.BAD_MESSAGE, "routes.apply needs an integer 'if_version'")
     current = hub.node.route_map.version
     if if_version != current:
-        raise OpFailure(E_CONFLICT, f"the route map is at version {current}, not {if_version}",
-                        version=current)
+        raise OpRefusedError(
+            E_CONFLICT, f"the route map is at version {current}, not {if_version}", version=current
+        )
     new_map, problems = _parse_map(hub, op)
     errors = [p for p in problems if p.is_error]
     if new_map is None or errors:
-        raise OpFailure(E_BAD_ROUTES, f"the route map has {len(errors) or len(problems)} "
-                        "error(s)", problems=[_problem_dict(p) for p in problems])
+        raise OpRefusedError(
+            E_BAD_ROUTES,
+            f"the route map has {len(errors) or len(problems)} error(s)",
+            problems=[_problem_dict(p) for p in problems],
+        )
     applied = hub.node.apply_routes(new_map)
     return {"version": applied.version, "broadcast": hub.routes_frame()}
 
@@ -105,7 +113,7 @@ async def _resize(hub: MonitorHub, session: Session, op: dict[str, Any]) -> Repl
     _need_admin(session)
     size = op.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_POOL_SIZE:
-        raise OpFailure(ErrorCode.BAD_MESSAGE, f"size must be an integer 1..{MAX_POOL_SIZE}")
+        raise OpRefusedError(ErrorCode.BAD_MESSAGE, f"size must be an integer 1..{MAX_POOL_SIZE}")
     await hub.node.pool.resize(size)
     return {"size": size}
 
@@ -114,9 +122,9 @@ async def _stop_worker(hub: MonitorHub, session: Session, op: dict[str, Any]) ->
     _need_admin(session)
     pid = op.get("pid")
     if isinstance(pid, bool) or not isinstance(pid, int):
-        raise OpFailure(ErrorCode.BAD_MESSAGE, "worker.stop needs an integer 'pid'")
+        raise OpRefusedError(ErrorCode.BAD_MESSAGE, "worker.stop needs an integer 'pid'")
     if not hub.node.pool.stop_worker(pid):
-        raise OpFailure(E_NOT_FOUND, f"no worker with pid {pid}")
+        raise OpRefusedError(E_NOT_FOUND, f"no worker with pid {pid}")
     return {"pid": pid}
 
 
@@ -139,20 +147,26 @@ async def handle_op(hub: MonitorHub, session: Session, data: str | bytes) -> Non
         try:
             op = json.loads(data)
         except ValueError as exc:
-            raise OpFailure(ErrorCode.BAD_MESSAGE, "the frame is not JSON") from exc
+            raise OpRefusedError(ErrorCode.BAD_MESSAGE, "the frame is not JSON") from exc
         if not isinstance(op, dict):
-            raise OpFailure(ErrorCode.BAD_MESSAGE, "an op must be a JSON object")
+            raise OpRefusedError(ErrorCode.BAD_MESSAGE, "an op must be a JSON object")
         op_id = op.get("id")
         handler = OPS.get(str(op.get("op")))
         if handler is None:
-            raise OpFailure(ErrorCode.BAD_MESSAGE, f"unknown op {op.get('op')!r}")
+            raise OpRefusedError(ErrorCode.BAD_MESSAGE, f"unknown op {op.get('op')!r}")
         result = await handler(hub, session, op)
         then = result.pop("then", None)
         broadcast = result.pop("broadcast", None)
         reply: Reply = {"kind": "reply", "id": op_id, "ok": True, **result}
-    except OpFailure as exc:
-        reply = {"kind": "reply", "id": op_id, "ok": False, "code": str(exc.code),
-                 "error": exc.text, **exc.extra}
+    except OpRefusedError as exc:
+        reply = {
+            "kind": "reply",
+            "id": op_id,
+            "ok": False,
+            "code": str(exc.code),
+            "error": exc.text,
+            **exc.extra,
+        }
     session.send(reply)
     if then is not None:
         session.send(then)

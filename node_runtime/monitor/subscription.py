@@ -74,8 +74,9 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
             continue
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise SubscribeError(f"filter {key!r} must be a string or a list of strings",
-                                 ErrorCode.BAD_MESSAGE)
+            raise SubscribeError(
+                f"filter {key!r} must be a string or a list of strings", ErrorCode.BAD_MESSAGE
+            )
         filters[key] = frozenset(values)
     return Subscription(max_rate=float(raw_rate), payloads=payloads, filters=filters)
 

@@ -51,7 +51,7 @@ class PeerLink:
         on_change: Callable[[PeerLink], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         max_size: int = 1 << 20,
-        ping_interval: float = 5.0,
+        ping_interval: float = 2.0,
         backoff_initial: float = 0.1,
         backoff_max: float = 5.0,
     ) -> None:
@@ -75,6 +75,7 @@ class PeerLink:
         self._tasks = TaskSet(f"link:{url}")
         self._stopping = False
         self._up = asyncio.Event()
+        self._rtt: float | None = None
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -105,10 +106,9 @@ class PeerLink:
     @property
     def rtt_ms(self) -> float | None:
         """Last measured round-trip time of a keepalive ping, in ms."""
-        ws = self._ws
-        if ws is None or self.state != "up" or not ws.latency:
+        if self._ws is None or self.state != "up" or self._rtt is None:
             return None
-        return round(ws.latency * 1000.0, 3)
+        return round(self._rtt * 1000.0, 3)
 
     @property
     def in_flight(self) -> int:
@@ -148,8 +148,8 @@ class PeerLink:
                     ssl=self._ssl,
                     max_size=self._max_size,
                     compression=None,
-                    ping_interval=self._ping_interval,
-                    ping_timeout=self._ping_interval * 2,
+                    ping_interval=None,  # _keepalive pings, and measures RTT as it goes
+                    ping_timeout=None,
                     open_timeout=10,
                     user_agent_header=None,
                 )
@@ -169,8 +169,10 @@ class PeerLink:
             self._ws, self._writer = ws, writer
             self.connected_since = time.time()
             self._set_state("up")
-            self._tasks.spawn(self._measure_rtt(ws), "rtt")
+            self._rtt = None
+            keepalive = self._tasks.spawn(self._keepalive(ws), "keepalive")
             await self._read(ws)
+            keepalive.cancel()
             writer.close_writer()
             self._ws = self._writer = None
             if self.closing():
@@ -180,15 +182,28 @@ class PeerLink:
             self._fail_pending("connection lost with the request in flight")
             await asyncio.sleep(self._backoff_initial * random.uniform(0.5, 1.0))
 
-    async def _measure_rtt(self, ws: ClientConnection) -> None:
-        # websockets' keepalive updates ws.latency; ping once at once so RTT is known
-        # without waiting a whole ping interval.
+    async def _keepalive(self, ws: ClientConnection) -> None:
+        """Ping at once and then every interval; each pong is an RTT sample.
+
+        A pong missing for two intervals means the peer is gone even if TCP has not
+        noticed: the connection is closed so requests in flight are failed at once.
+        """
         try:
-            pong = await ws.ping()
-            await asyncio.wait_for(pong, self._ping_interval)
-            if self._on_change is not None:
-                self._on_change(self)
-        except (ConnectionClosed, TimeoutError):
+            while True:
+                started = time.perf_counter()
+                pong = await ws.ping()
+                try:
+                    await asyncio.wait_for(pong, self._ping_interval * 2)
+                except TimeoutError:
+                    log.warning("no pong from %s in %.1f s; closing", self.url,
+                                self._ping_interval * 2)
+                    await ws.close(1011, "keepalive ping timeout")
+                    return
+                self._rtt = time.perf_counter() - started
+                if self._on_change is not None:
+                    self._on_change(self)
+                await asyncio.sleep(self._ping_interval)
+        except ConnectionClosed:
             return
 
     async def _read(self, ws: ClientConnection) -> None:

@@ -27,7 +27,7 @@ from qewd_console.session.console import ConsoleSession
 HEALTH = {"ok": QColor("#3fb950"), "warn": QColor("#d29922"), "bad": QColor("#f85149")}
 DOTS = 80
 DOTS_PER_LINK_TICK = 3
-NODE_W, NODE_H = 150.0, 64.0
+NODE_W, NODE_H = 150.0, 68.0
 
 
 def latency_colour(rtt: float | None) -> QColor:
@@ -55,7 +55,7 @@ class NodeItem(QGraphicsRectItem):
         self.title.setFont(font)
         self.detail = QGraphicsSimpleTextItem(self)
         self.load_bar = QGraphicsRectItem(self)
-        self.load_back = QGraphicsRectItem(-NODE_W / 2 + 8, NODE_H / 2 - 14, NODE_W - 16, 6, self)
+        self.load_back = QGraphicsRectItem(-NODE_W / 2 + 8, NODE_H / 2 - 10, NODE_W - 16, 5, self)
         self.load_back.setBrush(QColor(128, 128, 128, 60))
         self.load_back.setPen(QPen(Qt.PenStyle.NoPen))
         self.load_bar.setPen(QPen(Qt.PenStyle.NoPen))
@@ -67,11 +67,11 @@ class NodeItem(QGraphicsRectItem):
         self.detail.setText(detail)
         self.detail.setBrush(text)
         self.title.setPos(-NODE_W / 2 + 8, -NODE_H / 2 + 6)
-        self.detail.setPos(-NODE_W / 2 + 8, -NODE_H / 2 + 24)
+        self.detail.setPos(-NODE_W / 2 + 8, -NODE_H / 2 + 23)
         width = 3.0 if self.isSelected() else 2.0
         self.setPen(QPen(HEALTH[health], width))
         self.setBrush(fill)
-        self.load_bar.setRect(-NODE_W / 2 + 8, NODE_H / 2 - 14, (NODE_W - 16) * load, 6)
+        self.load_bar.setRect(-NODE_W / 2 + 8, NODE_H / 2 - 10, (NODE_W - 16) * load, 5)
         self.load_bar.setBrush(HEALTH["warn"] if load > 0.8 else QColor("#58a6ff"))
 
 
@@ -194,15 +194,20 @@ class MeshGraph(QGraphicsView):
         self._animate()
 
     def _relayout(self) -> None:
-        placed: dict[int, int] = {}
+        """Columns by hops from the entry nodes; each column centred on its parents."""
         depths = self._depths()
-        for key, item in self.nodes.items():
-            if item.data(0) == "placed":
-                continue
-            depth = depths.get(key, 0)
-            row = placed.get(depth, 0)
-            placed[depth] = row + 1
-            item.setPos(depth * 230.0, row * 100.0 - depth * 20.0)
+        columns: dict[int, list[str]] = {}
+        for key in self.nodes:
+            columns.setdefault(depths.get(key, 0), []).append(key)
+        for depth in sorted(columns):
+            keys = columns[depth]
+            parents = [self.nodes[a].pos().y() for (a, b) in self.links
+                       if b in keys and depths.get(a, 0) < depth]
+            centre = sum(parents) / len(parents) if parents else 0.0
+            for row, key in enumerate(keys):
+                item = self.nodes[key]
+                if item.data(0) != "placed":
+                    item.setPos(depth * 240.0, centre + (row - (len(keys) - 1) / 2) * 95.0)
         self.fit()
 
     def fit(self) -> None:

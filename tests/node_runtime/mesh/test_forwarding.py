@@ -49,6 +49,12 @@ def test_forward_through_a_chain_with_trace(tmp_path: Path) -> None:
             assert hops[2]["handler_ms"] > 0
             assert hops[0]["transit_ms"] >= 0 and hops[1]["transit_ms"] >= 0
             assert hops[0]["next_ms"] >= hops[1]["total_ms"]
+            link = nodes[0].mesh.links[nodes[1].url]
+            for _ in range(500):
+                if link.rtt_ms is not None:
+                    break
+                await asyncio.sleep(0.01)
+            assert link.rtt_ms is not None and link.rtt_ms > 0
 
     run(scenario())
 

@@ -39,8 +39,7 @@ class Console:
     @asynccontextmanager
     async def open(cls, node_url: str, role: str = "admin") -> AsyncIterator[Console]:
         headers = {"Authorization": f"Bearer {role_token(role)}"}
-        async with connect(monitor_url(node_url), additional_headers=headers,
-                           max_size=None) as ws:
+        async with connect(monitor_url(node_url), additional_headers=headers, max_size=None) as ws:
             yield cls(ws)
 
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
@@ -51,8 +50,9 @@ class Console:
         self.seen.append(frame)
         return frame
 
-    async def wait_for(self, test: Callable[[dict[str, Any]], bool],
-                       timeout: float = 10.0) -> dict[str, Any]:
+    async def wait_for(
+        self, test: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
         """The next frame passing ``test`` (earlier frames stay in ``seen``)."""
         deadline = asyncio.get_running_loop().time() + scaled(timeout)
         while True:

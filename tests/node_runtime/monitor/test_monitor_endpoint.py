@@ -23,9 +23,12 @@ def test_handshake_refused_without_an_admin_or_monitor_token(tmp_path: Path) -> 
             url = monitor_url(node.url)
             session = TokenService(TokenSettings(secret=SECRET)).issue_session("trials", 1e10)
             statuses = []
-            for headers in ({}, {"Authorization": f"Bearer {role_token('node')}"},
-                            {"Authorization": "Bearer nonsense"},
-                            {"Authorization": f"Bearer {session}"}):
+            for headers in (
+                {},
+                {"Authorization": f"Bearer {role_token('node')}"},
+                {"Authorization": "Bearer nonsense"},
+                {"Authorization": f"Bearer {session}"},
+            ):
                 try:
                     async with connect(url, additional_headers=headers):
                         statuses.append(101)
@@ -40,8 +43,10 @@ def test_snapshot_first_then_stats_counting_messages(tmp_path: Path) -> None:
     """A console gets a snapshot first, then stats frames whose totals count messages."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path)) as node, Console.open(node.url,
-                                                                        "monitor") as console:
+        async with (
+            running(node_config(tmp_path)) as node,
+            Console.open(node.url, "monitor") as console,
+        ):
             first = await console.recv()
             assert first["kind"] == "snapshot"
             assert first["version"] == 1
@@ -50,14 +55,14 @@ def test_snapshot_first_then_stats_counting_messages(tmp_path: Path) -> None:
             assert "echo" in first["node"]["apps"]["trials"]
             assert first["node"]["pool_size"] == 1
             assert first["routes"]["version"] == node.route_map.version
-            assert first["subscription"] == {"max_rate": 200.0, "payloads": False,
-                                             "filters": {}}
+            assert first["subscription"] == {"max_rate": 200.0, "payloads": False, "filters": {}}
             async with Client.connect(node.url) as client:
                 await client.register()
                 for _ in range(3):
                     await client.call({"type": "echo"})
             stats = await console.wait_for(
-                lambda f: f["kind"] == "stats" and f["totals"]["messages"] >= 3)
+                lambda f: f["kind"] == "stats" and f["totals"]["messages"] >= 3
+            )
             assert stats["pool_size"] == 1
             assert stats["latency"][0]["type"] == "echo"
             assert stats["flows_dropped"] == 0
@@ -69,13 +74,18 @@ def test_monitor_role_is_read_only_and_unknown_ops_are_refused(tmp_path: Path) -
     """A monitor token gets E_FORBIDDEN for changes and payloads; odd ops E_BAD_MESSAGE."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path)) as node, Console.open(node.url,
-                                                                        "monitor") as console:
+        async with (
+            running(node_config(tmp_path)) as node,
+            Console.open(node.url, "monitor") as console,
+        ):
             current = node.route_map.to_dict()
             version = node.route_map.version
-            for name, fields in (("routes.apply", {"map": current, "if_version": version}),
-                                 ("pool.resize", {"size": 2}), ("worker.stop", {"pid": 1}),
-                                 ("subscribe", {"payloads": True})):
+            for name, fields in (
+                ("routes.apply", {"map": current, "if_version": version}),
+                ("pool.resize", {"size": 2}),
+                ("worker.stop", {"pid": 1}),
+                ("subscribe", {"payloads": True}),
+            ):
                 reply = await console.op(name, **fields)
                 assert reply["ok"] is False
                 assert reply["code"] == "E_FORBIDDEN", name
@@ -104,17 +114,23 @@ def test_flow_events_at_every_node_on_the_path(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running(node_config(tmp_path, "b")) as node_b:
             config_a = node_config(
-                tmp_path, "a", destinations={"b": {"url": node_b.url}},
-                routes=[{"application": "trials", "types": ["echo"], "destination": "b"}])
-            async with running(config_a) as node_a, \
-                    Console.open(node_a.url, "admin") as admin_a, \
-                    Console.open(node_b.url, "monitor") as monitor_b:
+                tmp_path,
+                "a",
+                destinations={"b": {"url": node_b.url}},
+                routes=[{"application": "trials", "types": ["echo"], "destination": "b"}],
+            )
+            async with (
+                running(config_a) as node_a,
+                Console.open(node_a.url, "admin") as admin_a,
+                Console.open(node_b.url, "monitor") as monitor_b,
+            ):
                 await admin_a.op("subscribe", payloads=True)
                 await monitor_b.op("subscribe")
                 async with Client.connect(node_a.url) as client:
                     await client.register()
-                    reply = await client.call({"type": "echo", "params": {"x": 1}, "trace": True,
-                                               "id": "q1"})
+                    reply = await client.call(
+                        {"type": "echo", "params": {"x": 1}, "trace": True, "id": "q1"}
+                    )
                     assert reply["message"]["node"] == "b"
                 at_a = (await admin_a.kind("flow"))["flow"]
                 at_b = (await monitor_b.kind("flow"))["flow"]
@@ -131,11 +147,13 @@ def test_flow_events_at_every_node_on_the_path(tmp_path: Path) -> None:
 
 
 def test_flow_rate_cap_counts_drops_with_a_slow_reader(tmp_path: Path) -> None:
-    """A console capped at 5 flows/s that does not read gets at most the cap; the rest is counted."""
+    """A console capped at 5 flows/s that does not read gets at most that; drops are counted."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path)) as node, Console.open(node.url,
-                                                                        "admin") as console:
+        async with (
+            running(node_config(tmp_path)) as node,
+            Console.open(node.url, "admin") as console,
+        ):
             reply = await console.op("subscribe", max_rate=5, payloads=True)
             assert reply["ok"] is True
             async with Client.connect(node.url) as client:
@@ -168,11 +186,17 @@ def test_routes_apply_checks_version_and_changes_routing_live(tmp_path: Path) ->
 
     async def scenario() -> None:
         async with running(node_config(tmp_path, "b")) as node_b:
-            config_a = node_config(tmp_path, "a", destinations={"b": {"url": node_b.url}},
-                                   routes=[{"application": "clinic", "types": ["*"],
-                                            "destination": "b"}])
-            async with running(config_a) as node_a, Console.open(node_a.url) as console, \
-                    Client.connect(node_a.url) as client:
+            config_a = node_config(
+                tmp_path,
+                "a",
+                destinations={"b": {"url": node_b.url}},
+                routes=[{"application": "clinic", "types": ["*"], "destination": "b"}],
+            )
+            async with (
+                running(config_a) as node_a,
+                Console.open(node_a.url) as console,
+                Client.connect(node_a.url) as client,
+            ):
                 await client.register()
                 before = await client.call({"type": "echo"})
                 assert before["message"]["node"] == "a"
@@ -182,15 +206,25 @@ def test_routes_apply_checks_version_and_changes_routing_live(tmp_path: Path) ->
                 assert any(line.startswith("+") for line in checked["diff"])
                 stale = await console.op("routes.apply", map=new_map, if_version=version - 1)
                 assert (stale["code"], stale["version"]) == ("E_CONFLICT", version)
-                bad = await console.op("routes.apply", if_version=version,
-                                       map={"destinations": {}, "routes": [
-                                           {"application": "trials", "types": ["echo"],
-                                            "destination": "nowhere"}]})
+                bad = await console.op(
+                    "routes.apply",
+                    if_version=version,
+                    map={
+                        "destinations": {},
+                        "routes": [
+                            {"application": "trials", "types": ["echo"], "destination": "nowhere"}
+                        ],
+                    },
+                )
                 assert bad["code"] == "E_BAD_ROUTES"
                 assert bad["problems"][0]["code"] == "R_UNKNOWN_DESTINATION"
                 applied = await console.op("routes.apply", map=new_map, if_version=version)
-                assert applied == {"kind": "reply", "id": applied["id"], "ok": True,
-                                   "version": version + 1}
+                assert applied == {
+                    "kind": "reply",
+                    "id": applied["id"],
+                    "ok": True,
+                    "version": version + 1,
+                }
                 changed = await console.kind("routes")
                 assert changed["version"] == version + 1
                 assert await node_a.mesh.links[node_b.url].wait_up(10)
@@ -210,17 +244,20 @@ def test_pool_resize_is_seen_in_stats_and_worker_stop_checks_pid(tmp_path: Path)
             resized = await console.op("pool.resize", size=2)
             assert resized["size"] == 2
             stats = await console.wait_for(
-                lambda f: f["kind"] == "stats" and len(f["workers"]) == 2)
+                lambda f: f["kind"] == "stats" and len(f["workers"]) == 2
+            )
             assert stats["pool_size"] == 2
             missing = await console.op("worker.stop", pid=1)
             assert missing["code"] == "E_NOT_FOUND"
             pid = stats["workers"][0]["pid"]
             assert (await console.op("worker.stop", pid=pid))["ok"] is True
             stopped = await console.wait_for(
-                lambda f: f["kind"] == "worker" and f["event"] == "stopped")
+                lambda f: f["kind"] == "worker" and f["event"] == "stopped"
+            )
             assert stopped["worker"]["pid"] == pid
             replacement = await console.wait_for(
-                lambda f: f["kind"] == "worker" and f["event"] == "started")
+                lambda f: f["kind"] == "worker" and f["event"] == "started"
+            )
             assert replacement["worker"]["pid"] != pid
 
     run(scenario())
@@ -231,8 +268,7 @@ def test_snapshot_role_matches_token(tmp_path: Path, role: str) -> None:
     """The snapshot names the token's role."""
 
     async def scenario() -> str:
-        async with running(node_config(tmp_path)) as node, Console.open(node.url,
-                                                                        role) as console:
+        async with running(node_config(tmp_path)) as node, Console.open(node.url, role) as console:
             return str((await console.kind("snapshot"))["role"])
 
     assert run(scenario()) == role
@@ -242,8 +278,12 @@ def test_flow_frames_are_valid_json_with_payload_splicing() -> None:
     """The spliced payload frame parses and carries reply and request."""
     from node_runtime.monitor.hub import flow_text
 
-    event = {"id": 1, "ok": True, "message_json": '{"a":1}',
-             "request": {"type": "echo", "params": [1]}}
+    event = {
+        "id": 1,
+        "ok": True,
+        "message_json": '{"a":1}',
+        "request": {"type": "echo", "params": [1]},
+    }
     full = json.loads(flow_text(event, payloads=True))
     assert full["flow"]["reply"] == {"a": 1}
     assert full["flow"]["request"]["params"] == [1]
