@@ -136,9 +136,12 @@ class Node:
         return [os.getcwd(), here]
 
     def _add_sys_path(self) -> None:
-        for entry in reversed(self._sys_path()):
+        # Appended, never prepended: a folder of the config file must not shadow
+        # installed packages (a tests/node_runtime/ beside a config would otherwise
+        # replace node_runtime itself in this process and in spawned children).
+        for entry in self._sys_path():
             if entry not in sys.path:
-                sys.path.insert(0, entry)
+                sys.path.append(entry)
 
     def _worker_init(self) -> dict[str, Any]:
         store = self.config.store

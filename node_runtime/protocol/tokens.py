@@ -25,7 +25,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeGuard
+from typing import Any, Literal, TypeGuard, cast
 
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,6 +55,9 @@ RESERVED_CLAIMS = frozenset(
 _SET_BY_REFRESH = frozenset({"iss", "iat", "exp", "timeout", "sid", "qewd"})
 # Longer strings are refused before parsing: PyJWT checks base64 one character at a time.
 MAX_TOKEN_CHARS = 65536
+VERIFIED_CACHE_SIZE = 8192
+# claims (secret ones opened), names of the secret ones, iat, nbf, exp
+_Verified = tuple[dict[str, Any], frozenset[str], float, float, float]
 MIN_RSA_BITS = 2048
 _SECRET_CLAIMS_INFO = b"qewd-mesh secret claims v1"
 _NONCE_BYTES = 12
@@ -210,6 +213,7 @@ class TokenService:
         self._algorithm = algorithm
         self._algorithms = [algorithm]
         self._issuer = settings.issuer
+        self._verified: dict[str, _Verified] = {}
         self._timeout = timeout
         self._leeway = settings.leeway
         self._jws = PyJWS(algorithms=self._algorithms)
@@ -267,7 +271,28 @@ class TokenService:
         return self.refresh(session, now)
 
     def verify(self, token: object, now: float) -> Session:
-        """Check ``token`` (signature, issuer, times, secret claims) and return its claims."""
+        """Check ``token`` (signature, issuer, times, secret claims) and return its claims.
+
+        The outcome of the signature and secret-claim checks depends only on the token's
+        text and this service's fixed keys, so it is remembered for recently seen tokens
+        (a client sends the same token until its next reply); the time checks run on
+        every call, against ``now``.
+        """
+        cached = self._verified.get(token) if isinstance(token, str) else None
+        if cached is None:
+            cached = self._verify_signed(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[cast(str, token)] = cached
+        claims, secret_keys, issued_at, not_before, expires_at = cached
+        if max(issued_at, not_before) > now + self._leeway:
+            raise TokenError("not_yet_valid", "the token is not valid yet")
+        if now - self._leeway >= expires_at:
+            raise TokenError("expired", "the token's session window has passed")
+        return Session(claims, secret_keys=secret_keys)
+
+    def _verify_signed(self, token: object) -> _Verified:
+        """Everything ``verify`` checks except the clock."""
         if not isinstance(token, str) or not token:
             raise TokenError("malformed", "the token must be a non-empty string")
         if len(token) > MAX_TOKEN_CHARS:
@@ -300,20 +325,16 @@ class TokenService:
         not_before = claims.get("nbf", issued_at)
         if not _is_time(not_before):
             raise TokenError("claims", "the token's 'nbf' claim is not numeric")
-        if max(issued_at, not_before) > now + self._leeway:
-            raise TokenError("not_yet_valid", "the token is not valid yet")
-        if now - self._leeway >= expires_at:
-            raise TokenError("expired", "the token's session window has passed")
 
         sealed = claims.pop("qewd", None)
-        session = Session(claims)
+        secret_keys: frozenset[str] = frozenset()
         if sealed is not None:
             hidden = self._open(sealed, _associated_data(claims))
-            if not session.keys().isdisjoint(hidden) or not RESERVED_CLAIMS.isdisjoint(hidden):
+            if not claims.keys().isdisjoint(hidden) or not RESERVED_CLAIMS.isdisjoint(hidden):
                 raise TokenError("secret", "the token's secret claims clash with its public ones")
-            session.update(hidden)
-            session.secret_keys.update(hidden)
-        return session
+            claims.update(hidden)
+            secret_keys = frozenset(hidden)
+        return claims, secret_keys, issued_at, not_before, expires_at
 
     def refresh(self, session: Session, now: float) -> str:
         """Re-sign ``session`` with ``iat = now`` and ``exp = now + timeout`` (sliding expiry).

@@ -47,9 +47,9 @@ class WorkerRuntime:
         self.channel = channel
         self.node: str = init["node"]
         self.pid = os.getpid()
-        for entry in reversed(init.get("sys_path", [])):
+        for entry in init.get("sys_path", []):
             if entry not in sys.path:
-                sys.path.insert(0, entry)
+                sys.path.append(entry)  # after installed packages, as in the master
         self.apps: dict[str, ModuleType] = {
             name: importlib.import_module(module) for name, module in init["apps"].items()
         }
