@@ -21,6 +21,7 @@ from node_runtime.capture.cli import add_capture_commands, run_capture_command
 from node_runtime.config import MeshConfig, NodeConfig, check_file, load_any, load_mesh_config
 from node_runtime.errors import ConfigError, NodeError
 from node_runtime.master import Node, token_settings
+from node_runtime.meshrun import connect_mesh, relocate
 from node_runtime.protocol.tokens import TokenService
 
 EXIT_OK = 0
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     mesh = sub.add_parser("mesh", help="run every node of a mesh file in one process")
     mesh.add_argument("config", type=Path, help="mesh file (TOML with [[node]] tables)")
+    mesh.add_argument("--free-ports", action="store_true",
+                      help="move every node to a free port (links follow); prints the URLs")
 
     token = sub.add_parser("token", help="print a token signed with the mesh secret")
     token.add_argument("--config", type=Path, required=True, help="node config or mesh file")
@@ -70,6 +73,8 @@ async def _serve(nodes: Sequence[NodeConfig]) -> int:
             node = Node(config)
             await node.start()
             running.append(node)
+        await connect_mesh(running)
+        for node in running:
             print(f"node {node.name}: {node.url}", flush=True)
     except OSError as exc:
         print(f"qewd-node: could not start: {exc}", file=sys.stderr)
@@ -125,7 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             return asyncio.run(_serve([loaded]))
         if args.command == "mesh":
-            return asyncio.run(_serve(load_mesh_config(args.config).nodes))
+            mesh_config = load_mesh_config(args.config)
+            if args.free_ports:
+                mesh_config = relocate(mesh_config)
+            return asyncio.run(_serve(mesh_config.nodes))
         if args.command == "token":
             return _cmd_token(args)
         if args.command == "check":

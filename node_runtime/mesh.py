@@ -77,6 +77,13 @@ class Mesh:
             await link.close()
         self.links.clear()
 
+    async def wait_links(self, urls: set[str], timeout: float) -> None:
+        """Retry links to ``urls`` now and wait (bounded) until they are up."""
+        links = [link for url, link in self.links.items() if url in urls]
+        for link in links:
+            link.retry_now()
+        await asyncio.gather(*(link.wait_up(timeout) for link in links))
+
     def link_up(self, url: str | None) -> bool:
         """True when the link to ``url`` is up."""
         link = self.links.get(url or "")
@@ -114,15 +121,20 @@ class Mesh:
         request: Request,
         dest: Destination,
         on_final: Callable[[dict[str, Any], float], None] | None,
+        relay: bool = True,
     ) -> None:
-        """Send to one leaf; the final reply finishes ``call`` or goes to ``on_final``."""
+        """Send to one leaf; the final reply finishes ``call`` or goes to ``on_final``.
+
+        Intermediate messages are relayed to the caller when ``relay`` (a fan-out does
+        not relay them: several members would interleave their progress).
+        """
         link = self.links.get(dest.url or "")
         sent_at = time.perf_counter()
 
         def on_reply(frame: dict[str, Any]) -> None:
             message = frame.get("message")
             if frame.get("finished") is False:
-                if on_final is None:
+                if relay:
                     call.intermediate(_dumps(message), frame.get("type"))
                 return
             waited = (time.perf_counter() - sent_at) * 1000.0
@@ -143,8 +155,15 @@ class Mesh:
         except PeerDown as exc:
             on_reply(_down_frame(exc.text))
             return
-        if on_final is None:
-            call.cancel_hook = lambda: link.forget(link_id)
+        # On the caller's deadline, stop waiting on this link (for every member tried).
+        earlier = call.cancel_hook
+
+        def forget() -> None:
+            link.forget(link_id)
+            if earlier is not None:
+                earlier()
+
+        call.cancel_hook = forget
 
     def _finish_from(self, call: Call, message: Any) -> None:
         if is_error(message):
@@ -256,7 +275,7 @@ class Mesh:
             max(call.remaining() * GROUP_MARGIN, 0.0), complete
         )
         for leaf in leaves:
-            self._to_leaf(call, request, leaf, member_done(leaf.name))
+            self._to_leaf(call, request, leaf, member_done(leaf.name), relay=False)
 
 
 def _down_frame(why: str) -> dict[str, Any]:

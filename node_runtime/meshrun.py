@@ -8,6 +8,7 @@ routing.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
 from urllib.parse import urlsplit, urlunsplit
@@ -71,10 +72,21 @@ async def start_mesh(mesh: MeshConfig, *, free_ports: bool = False) -> list[Node
             node = Node(node_config)
             await node.start()
             started.append(node)
+        await connect_mesh(started)
     except BaseException:
         await stop_mesh(started)
         raise
     return started
+
+
+async def connect_mesh(nodes: list[Node], timeout: float = 5.0) -> None:
+    """Bring up links between nodes of one process now, instead of after a backoff.
+
+    Nodes start one after another, so an early node's link to a later one has failed
+    once and is waiting to retry; this retries at once and waits for those links.
+    """
+    urls = {node.url for node in nodes}
+    await asyncio.gather(*(node.mesh.wait_links(urls, timeout) for node in nodes))
 
 
 async def stop_mesh(nodes: list[Node], drain_timeout: float | None = None) -> None:

@@ -54,7 +54,8 @@ async def record(
 ) -> RecordResult:
     """Record finished requests at ``target`` into ``out`` until ``duration`` or ``stop``.
 
-    ``max_entries`` ends it after that many exchanges. ``ready`` is set once the subscription is in place (so callers can start traffic).
+    ``max_entries`` ends it after that many exchanges. ``ready`` is set once the
+    subscription is in place (so callers can start traffic).
     """
     headers = {"Authorization": f"Bearer {token}"}
     loop = asyncio.get_running_loop()

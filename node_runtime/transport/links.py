@@ -76,6 +76,7 @@ class PeerLink:
         self._stopping = False
         self._up = asyncio.Event()
         self._rtt: float | None = None
+        self._retry = asyncio.Event()
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class PeerLink:
                     else (str(exc) or type(exc).__name__)
                 )
                 self._set_state("down", why)
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                await self._backoff(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, self._backoff_max)
                 continue
             delay = self._backoff_initial
@@ -180,7 +181,19 @@ class PeerLink:
             self.reconnects += 1
             self._set_state("down", "connection lost")
             self._fail_pending("connection lost with the request in flight")
-            await asyncio.sleep(self._backoff_initial * random.uniform(0.5, 1.0))
+            await self._backoff(self._backoff_initial * random.uniform(0.5, 1.0))
+
+    async def _backoff(self, seconds: float) -> None:
+        """Wait before reconnecting, cut short by ``retry_now``."""
+        self._retry.clear()
+        try:
+            await asyncio.wait_for(self._retry.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    def retry_now(self) -> None:
+        """Skip the current backoff wait (a peer is known to have just started)."""
+        self._retry.set()
 
     async def _keepalive(self, ws: ClientConnection) -> None:
         """Ping at once and then every interval; each pong is an RTT sample.

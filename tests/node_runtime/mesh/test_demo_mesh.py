@@ -1,0 +1,55 @@
+"""The demo mesh of examples/mesh.toml, run by `qewd-node mesh` as a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+from tests.support import ROOT, Client, run, scaled
+
+
+def test_demo_mesh_runs_login_groups_and_chain() -> None:
+    """`qewd-node mesh --free-ports` serves login, a fan-out save, a balanced read, a chain."""
+
+    async def scenario() -> None:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "node_runtime.cli", "mesh", "--free-ports",
+            str(ROOT / "examples" / "mesh.toml"), cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        assert proc.stdout is not None
+        urls: dict[str, str] = {}
+        try:
+            while len(urls) < 6:
+                line = (await asyncio.wait_for(proc.stdout.readline(), scaled(60))).decode()
+                found = re.match(r"node (\S+): (\S+)", line)
+                assert found, line
+                urls[found[1]] = found[2]
+            async with Client.connect(urls["orchestrator"]) as client:
+                await client.register("clinic")
+                login = await client.call({"type": "login", "params": {
+                    "username": "ann", "password": "nna"}, "trace": True}, timeout=20)
+                assert login["message"].get("ok") is True, login
+                assert [h["node"] for h in login["trace"]] == ["orchestrator", "login"]
+                client.token = login["message"]["token"]
+                saved = await client.call({"type": "savePatient", "params": {
+                    "patient": {"name": "Ann"}}}, timeout=20)
+                results = saved["message"]["results"]
+                assert set(results) == {"store1", "store2"}
+                assert results["store1"]["id"] == results["store2"]["id"]
+                got = await client.call({"type": "getPatient", "params": {
+                    "id": results["store1"]["id"]}}, timeout=20)
+                assert got["message"]["patient"] == {"name": "Ann"}
+                assert got["message"]["node"] in ("store1", "store2")
+                assert got["between"][0]["message"] == {"progress": 50}
+                await client.register("audit")
+                archived = await client.call({"type": "archive", "trace": True}, timeout=20)
+                assert archived["message"]["node"] == "archive"
+                assert [h["node"] for h in archived["trace"]] == [
+                    "orchestrator", "audit", "archive"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), scaled(30)) == 0
+
+    run(scenario(), timeout=120)
