@@ -42,6 +42,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
 def node_config(tmp_path: Path, name: str = "n1", **node: Any) -> NodeConfig:
     """A node config on a free port with the trials and clinic apps."""
     routes = node.pop("routes", None)
+    tls = node.pop("tls", None)
     destinations = node.pop("destinations", None)
     apps = node.pop("apps", {"trials": "tests.apps.trials", "clinic": "examples.apps.clinic"})
     table: dict[str, Any] = {
@@ -56,6 +57,8 @@ def node_config(tmp_path: Path, name: str = "n1", **node: Any) -> NodeConfig:
         data["destinations"] = destinations
     if routes is not None:
         data["routes"] = routes
+    if tls is not None:
+        data["tls"] = tls
     return parse_node_config(data, ROOT / "tests" / f"{name}.toml")
 
 

@@ -139,3 +139,14 @@ rest = {
 }
 
 rest_public = {"GET /api/public/ping"}
+
+
+def on_worker_start(ctx: Any) -> None:
+    ctx.store["started"][os.getpid()].value = ctx.node
+
+
+def hooked(msg: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"hook_ran_here": ctx.store["started"][os.getpid()].value == ctx.node}
+
+
+handlers["hooked"] = hooked

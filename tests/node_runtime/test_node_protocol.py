@@ -290,3 +290,14 @@ def test_store_is_atomic_across_two_workers(tmp_path: Path) -> None:
             assert len({r["message"]["pid"] for r in replies}) == 2
 
     run(scenario())
+
+
+def test_on_worker_start_hook_runs_in_each_worker(tmp_path: Path) -> None:
+    """An application's on_worker_start(ctx) runs in the worker before its first message."""
+
+    async def scenario() -> None:
+        async with running(node_config(tmp_path)) as node, Client.connect(node.url) as client:
+            await client.register()
+            assert (await client.call({"type": "hooked"}))["message"]["hook_ran_here"] is True
+
+    run(scenario())
