@@ -77,7 +77,7 @@ def _node_data(spec: dict[str, Any]) -> Any:
     table = {
         "name": name,
         "port": 0,
-        "pool_size": spec.get("pool_size", 1),
+        "pool_size": spec.get("pool_size", int(os.environ.get("BENCH_POOL", "1"))),
         "data_dir": str(Path(spec["tmp"]) / name),
         "prefork": True,
     }

@@ -26,27 +26,46 @@ from qewd_console.session.traffic import TrafficGenerator
 from qewd_console.widgets.main_window import MainWindow
 
 log = logging.getLogger("qewd.console")
-SCREENSHOT_AFTER = 5.0
+SCREENSHOT_AFTER = 8.0  # past worker warm-up, so latencies look like steady state
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="qewd-console",
         description="Desktop console for a QEWD mesh. With no arguments it starts the demo "
-                    "mesh inside the app and attaches to every node.")
-    parser.add_argument("--attach", action="append", default=[], metavar="ws://HOST:PORT",
-                        help="attach to a running node (repeatable); pairs with --token")
-    parser.add_argument("--token", action="append", default=[], metavar="JWT",
-                        help="admin or monitor token for the --attach at the same position "
-                             "(one token is reused for every --attach)")
-    parser.add_argument("--screenshot", type=Path, metavar="FILE.png",
-                        help="render the main window after a few seconds of demo traffic, "
-                             "save it and exit")
-    parser.add_argument("--rate", type=float, default=40.0,
-                        help="demo traffic rate in messages per second (default 40)")
+        "mesh inside the app and attaches to every node.",
+    )
+    parser.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="ws://HOST:PORT",
+        help="attach to a running node (repeatable); pairs with --token",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="JWT",
+        help="admin or monitor token for the --attach at the same position "
+        "(one token is reused for every --attach)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE.png",
+        help="render the main window after a few seconds of demo traffic, save it and exit",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=40.0,
+        help="demo traffic rate in messages per second (default 40)",
+    )
     parser.add_argument("--dark", action="store_true", help="start with the dark theme")
-    parser.add_argument("--no-traffic", action="store_true",
-                        help="do not start the demo traffic generator")
+    parser.add_argument(
+        "--no-traffic", action="store_true", help="do not start the demo traffic generator"
+    )
     args = parser.parse_args(argv)
     if args.attach and not args.token:
         parser.error("--attach needs --token (an admin or monitor JWT)")
@@ -63,13 +82,15 @@ def attachments(args: argparse.Namespace) -> list[Attachment]:
 def install_excepthook() -> None:
     """Show errors raised in slots instead of losing them (or aborting, as PySide6 may)."""
 
-    def hook(kind: type[BaseException], value: BaseException,
-             trace: TracebackType | None) -> None:
+    def hook(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, trace))
         log.error("unhandled error: %s", text)
         app = QApplication.instance()
-        window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)),
-                      None) if app is not None else None
+        window = (
+            next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
+            if app is not None
+            else None
+        )
         if window is not None:
             window.show_error(f"{kind.__name__}: {value}")
         else:
@@ -131,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NodeError as exc:
         if args.screenshot is None:
             QMessageBox.critical(None, "qewd-console", f"{exc.text} ({exc.code})")
-        print(f"qewd-console: {exc.text} ({exc.code})", file=sys.stderr)  # noqa: T201 - CLI
+        print(f"qewd-console: {exc.text} ({exc.code})", file=sys.stderr)
         return 1
     return code
 

@@ -33,11 +33,17 @@ STATS_INTERVAL = 1.0
 # Flow frames are skipped (and counted as dropped) while this many frames wait unwritten:
 # bounds a slow console's memory far below the transport's disconnect bound.
 FLOW_BACKLOG = 1000
+# ... and, for large payloads, while about this many bytes of them wait (estimated from
+# the size of the flow at hand), so a few huge replies cannot pile up either.
+FLOW_BACKLOG_BYTES = 16 * 1024 * 1024
 # Flows are handed to the consoles' writers in batches this often: one writer wake-up
 # per batch instead of one per request keeps the message path's cost per flow low.
 FLOW_FLUSH_INTERVAL = 0.02
 
 _dumps = json.dumps
+# A pre-built C encoder: flow events come from decoded JSON and plain numbers, so the
+# circular-reference check is not needed and skipping it halves the encoding cost.
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 class Session:
@@ -220,12 +226,15 @@ class MonitorHub:
         now = time.monotonic()
         plain: str | None = None
         full: str | None = None
+        payload_bytes = event.get("reply_bytes", 0) + event.get("request_bytes", 0)
+        full_limit = min(FLOW_BACKLOG, FLOW_BACKLOG_BYTES // (payload_bytes + 512))
         for session in self.sessions:
             sub = session.subscription
             if sub.filters and not sub.matches(event):
                 continue
             backlog = session.peer.pending() + len(session.batch)
-            if backlog >= FLOW_BACKLOG or not session.bucket.take(now):
+            limit = full_limit if sub.payloads else FLOW_BACKLOG
+            if backlog >= limit or not session.bucket.take(now):
                 session.dropped += 1
                 continue
             if sub.payloads:
@@ -256,12 +265,13 @@ class MonitorHub:
 
 def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
     """A ``flow`` frame; with payloads the reply JSON is spliced in, not re-encoded."""
-    flow = {k: v for k, v in event.items() if k not in ("message_json", "request")}
-    body = _dumps(flow, separators=(",", ":"))
+    flow = event.copy()
+    flow.pop("message_json", None)
+    request = flow.pop("request", None)
+    body = _encode(flow)
     if not payloads:
         return '{"kind":"flow","flow":' + body + "}"
     extra = ',"reply":' + str(event.get("message_json") or "null")
-    request = event.get("request")
     if request is not None:
-        extra += ',"request":' + _dumps(request, separators=(",", ":"))
+        extra += ',"request":' + _encode(request)
     return '{"kind":"flow","flow":' + body[:-1] + extra + "}}"

@@ -17,12 +17,14 @@ from typing import Any
 
 from websockets.asyncio.connection import Connection as WsConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 log = logging.getLogger("qewd.transport")
 
 _ids = itertools.count(1)
 
 MAX_PENDING_FRAMES = 50_000
+DIRECT_WRITE_LIMIT = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -54,6 +56,7 @@ class Peer:
         self._drained = asyncio.Event()
         self._drained.set()
         self.closed = False
+        self._writing = False
         self.dropped = 0
         self.writer: asyncio.Task[None] | None = None
 
@@ -64,9 +67,20 @@ class Peer:
         return sub[5:] if sub.startswith("node:") else (sub or self.remote)
 
     def send(self, text: str) -> None:
-        """Queue a text frame; never blocks. A peer far behind is disconnected (1008)."""
+        """Send a text frame without blocking: at once when the socket can take it,
+        else queued for the writer task. A peer far behind is disconnected (1008)."""
         if self.closed:
             return
+        if not self._out and not self._writing:
+            # Fast path: the same steps as websockets' own send() minus its await on
+            # drain, which we skip only while the kernel buffer has room. It saves a
+            # loop iteration (a task wake-up) per frame on the hot path.
+            ws = self.ws
+            if (ws.protocol.state is State.OPEN
+                    and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT):
+                ws.protocol.send_text(text.encode())
+                ws.send_data()
+                return
         if len(self._out) >= MAX_PENDING_FRAMES:
             log.warning("peer %s is not reading; closing", self.remote)
             self.closed = True
@@ -97,8 +111,10 @@ class Peer:
                 if self.closed and len(out) >= MAX_PENDING_FRAMES:
                     await ws.close(1008, "peer is not reading its replies")
                     return
+                self._writing = True
                 while out:
                     await ws.send(out.popleft())
+                self._writing = False
                 self._drained.set()
                 if self.closed:
                     return

@@ -95,6 +95,10 @@ class Worker:
         self.pid = 0
         self.state = "starting"  # starting, idle, busy, stopping, dead
         self.job: Job | None = None
+        # A job already written to the worker's socket behind the running one. The
+        # worker still runs one job at a time; it just finds the next one waiting
+        # instead of idling until the master wakes up to send it.
+        self.next_job: Job | None = None
         self.seq = 0
         self.handled = 0
         self.started_at = time.time()
@@ -109,21 +113,32 @@ class Worker:
         loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "node_runtime.workers.worker_main",
-                str(theirs.fileno()),
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
+            try:
+                self.proc = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "node_runtime.workers.worker_main",
+                    str(theirs.fileno()),
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
+            finally:
+                theirs.close()
+            self.pid = self.proc.pid
+            transport, _ = await loop.connect_accepted_socket(
+                lambda: _WorkerProtocol(self), ours
             )
-        finally:
-            theirs.close()
-        self.pid = self.proc.pid
-        transport, _ = await loop.connect_accepted_socket(lambda: _WorkerProtocol(self), ours)
-        self.transport = transport
-        transport.write(pack(("init", init)))
-        await asyncio.wait_for(asyncio.shield(self.ready), START_TIMEOUT)
+            self.transport = transport
+            transport.write(pack(("init", init)))
+            await asyncio.wait_for(asyncio.shield(self.ready), START_TIMEOUT)
+        except BaseException:
+            # Cancelled (the pool is closing) or failed: leave no process or socket behind.
+            self.kill()
+            if self.transport is None:
+                ours.close()
+            else:
+                self.transport.close()
+            raise
 
     def on_frame(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -165,17 +180,38 @@ class Worker:
                 worker=self.pid,
             )
             self.pool.errors += 1
+        # Hand the worker its next job before delivering this result: the worker then
+        # runs while the master encodes and sends the reply, instead of waiting for it.
+        upcoming, self.next_job = self.next_job, None
+        if upcoming is not None:
+            # The worker sends a result before it reads the next job, so the prefetched
+            # one starts now.
+            self.seq += 1
+            self.pool.lined_up -= 1
+            self._begin(upcoming)
+            self.pool.handled_total += 1
+            self.pool.pump()
+        else:
+            self.pool.worker_free(self)
         job.finish(result)
-        self.pool.worker_free(self)
 
     def run(self, job: Job) -> None:
         """Send a job to this (idle) worker."""
         assert self.transport is not None
         self.seq += 1
         self.state = "busy"
+        self.transport.write(pack(("run", self.seq, job.payload)))
+        self._begin(job)
+
+    def prefetch(self, job: Job) -> None:
+        """Queue a job in the busy worker's socket; it starts when the current one ends."""
+        assert self.transport is not None and self.next_job is None
+        self.next_job = job
+        self.transport.write(pack(("run", self.seq + 1, job.payload)))
+
+    def _begin(self, job: Job) -> None:
         self.job = job
         job.started = time.perf_counter()
-        self.transport.write(pack(("run", self.seq, job.payload)))
         timeout = self.pool.handler_timeout
         if timeout > 0:
             self.timer = asyncio.get_running_loop().call_later(timeout, self.on_timeout)
@@ -227,6 +263,11 @@ class Worker:
             self.timer.cancel()
             self.timer = None
         self.state = "dead"
+        upcoming, self.next_job = self.next_job, None
+        if upcoming is not None:
+            # Never started (its predecessor's result had not arrived): safe to rerun.
+            self.pool.lined_up -= 1
+            self.pool.requeue(upcoming)
         job, self.job = self.job, None
         if job is not None:
             job.finish(

@@ -63,6 +63,7 @@ class WorkerPool:
         self._all: set[Worker] = set()  # every worker whose process was not reaped yet
         self.idle: list[Worker] = []
         self.starting = 0
+        self.lined_up = 0  # jobs prefetched behind a running one: still waiting
         self.errors = 0
         self.handled_total = 0
         self.closed = False
@@ -118,10 +119,23 @@ class WorkerPool:
         """Queue a job, or raise ``BusyError`` when the queue is full or the pool closed."""
         if self.closed:
             raise BusyError("the node is shutting down")
-        if len(self.queue) >= self.max_queue:
+        if len(self.queue) + self.lined_up >= self.max_queue:
             raise BusyError(f"queue is full ({self.max_queue} messages waiting)")
         self.queue.append(job)
         self._quiet.clear()
+        self._pump()
+
+    def requeue(self, job: Job) -> None:
+        """Put a job that never started back at the head of the queue."""
+        if job.finished:
+            return
+        if self.closed:
+            job.finish(JobResult(False, code=ErrorCode.TIMEOUT, text="the node is shutting down"))
+            return
+        self.queue.appendleft(job)
+
+    def pump(self) -> None:
+        """Dispatch what can be dispatched now."""
         self._pump()
 
     def _pump(self) -> None:
@@ -132,6 +146,8 @@ class WorkerPool:
             if job.finished:
                 continue
             idle.pop().run(job)
+        if queue and not idle and not self.starting and len(self.workers) >= self.size:
+            self._prefetch()
         # Start workers on demand (QEWD's default), one per waiting job up to the size.
         wanted = min(len(queue), self.size - len(self.workers) - self.starting)
         if wanted > 0 and not self.closed:
@@ -202,6 +218,26 @@ class WorkerPool:
             self._tasks.spawn(self._spawn(counted=True), "respawn")
         self._pump()
 
+    def _prefetch(self) -> None:
+        """Every worker busy and work waiting: line up one job behind each running one."""
+        queue = self.queue
+        for worker in self.workers.values():
+            if not queue:
+                return
+            if (
+                worker.state != "busy"
+                or worker.next_job is not None
+                or (self.recycle_after and worker.handled + 1 >= self.recycle_after)
+            ):
+                continue
+            job = queue.popleft()
+            while job.finished and queue:
+                job = queue.popleft()
+            if job.finished:
+                return
+            self.lined_up += 1
+            worker.prefetch(job)
+
     async def _reap(self, worker: Worker) -> None:
         if worker.proc is not None:
             await worker.proc.wait()
@@ -259,7 +295,7 @@ class WorkerPool:
         workers = [w.info() for w in self.workers.values()]
         return {
             "size": self.size,
-            "queue": len(self.queue),
+            "queue": len(self.queue) + self.lined_up,
             "busy": sum(1 for w in workers if w["busy"]),
             "workers": workers,
             "handled": self.handled_total,

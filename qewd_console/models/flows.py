@@ -40,7 +40,7 @@ class FlowsModel(QAbstractTableModel):
         """Append new flows and evict the oldest past the bound; returns rows added."""
         fresh = [record for _, record in self.session.flows.since(self._next_seq)]
         self._next_seq = self.session.flows.next_seq
-        fresh = fresh[-self.max_rows:]
+        fresh = fresh[-self.max_rows :]
         if not fresh:
             return 0
         overflow = len(self._rows) + len(fresh) - self.max_rows
@@ -58,16 +58,23 @@ class FlowsModel(QAbstractTableModel):
     def record(self, row: int) -> FlowRecord | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole
-                and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS)):
+    def headerData(  # noqa: N802 - Qt's name
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
             return COLUMNS[section]
         return None
 
@@ -90,7 +97,10 @@ def cell(flow: dict[str, Any], column: str) -> str:
     if column == "time":
         stamp = flow.get("time")
         if isinstance(stamp, int | float):
-            return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp * 1000) % 1000:03d}"
+            return (
+                time.strftime("%H:%M:%S", time.localtime(stamp))
+                + f".{int(stamp * 1000) % 1000:03d}"
+            )
         return ""
     if column == "status":
         return "ok" if flow.get("ok") else str(flow.get("code") or "error")
@@ -110,10 +120,11 @@ class FlowFilter(QSortFilterProxyModel):
         self.fields: dict[str, str] = {"app": "", "type": "", "node": "", "status": ""}
 
     def set_field(self, name: str, text: str) -> None:
+        self.beginFilterChange()
         self.fields[name] = text.strip().lower()
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802 - Qt's name
         model = self.sourceModel()
         if not isinstance(model, FlowsModel):
             return True
@@ -127,4 +138,5 @@ class FlowFilter(QSortFilterProxyModel):
                 return False
         status = self.fields["status"]
         return not (status == "ok" and not flow.get("ok")) and not (
-            status == "error" and flow.get("ok"))
+            status == "error" and flow.get("ok")
+        )

@@ -24,8 +24,9 @@ class RowsModel(QAbstractTableModel):
         if len(rows) == len(self._rows):
             self._rows = [dict(r) for r in rows]
             if rows:
-                self.dataChanged.emit(self.index(0, 0),
-                                      self.index(len(rows) - 1, len(self.columns) - 1))
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1)
+                )
             return
         self.beginResetModel()
         self._rows = [dict(r) for r in rows]
@@ -34,23 +35,32 @@ class RowsModel(QAbstractTableModel):
     def row(self, index: int) -> dict[str, Any] | None:
         return self._rows[index] if 0 <= index < len(self._rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole
-                and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.columns)):
+    def headerData(  # noqa: N802 - Qt's name
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
             return self.columns[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role != Qt.ItemDataRole.DisplayRole or not index.isValid()
-                or not 0 <= index.row() < len(self._rows)):
+        if (
+            role != Qt.ItemDataRole.DisplayRole
+            or not index.isValid()
+            or not 0 <= index.row() < len(self._rows)
+        ):
             return None
         return self.text(self._rows[index.row()], self.columns[index.column()])
 

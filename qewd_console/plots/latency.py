@@ -15,8 +15,18 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from qewd_console.session.console import ConsoleSession
 from qewd_console.session.ring import TimeSeries
 
-PALETTE = ["#58a6ff", "#3fb950", "#d29922", "#f85149", "#bc8cff", "#39c5cf", "#ff7b72",
-           "#e3b341", "#7ee787", "#a5d6ff"]
+PALETTE = [
+    "#58a6ff",
+    "#3fb950",
+    "#d29922",
+    "#f85149",
+    "#bc8cff",
+    "#39c5cf",
+    "#ff7b72",
+    "#e3b341",
+    "#7ee787",
+    "#a5d6ff",
+]
 
 
 class LatencyPlots(QWidget):
@@ -26,7 +36,7 @@ class LatencyPlots(QWidget):
         super().__init__(parent)
         self.session = session
         self.paused = False
-        self.pause_box = QCheckBox("Pause plots (Space)")
+        self.pause_box = QCheckBox("Pause plots (Ctrl+P)")
         self.pause_box.toggled.connect(self._pause)
         header = QHBoxLayout()
         header.addWidget(QLabel("Latency, last 120 s"))
@@ -36,7 +46,9 @@ class LatencyPlots(QWidget):
         self.routes_plot = pg.PlotWidget(title="Route latency p50 / p99 (ms)")
         for plot in (self.links_plot, self.routes_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+            plot.addLegend(
+                offset=(5, 5), labelTextSize="8pt", colCount=2, brush=pg.mkBrush(128, 128, 128, 40)
+            )
             plot.setLabel("bottom", "seconds ago")
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
@@ -46,17 +58,18 @@ class LatencyPlots(QWidget):
         layout.addWidget(self.links_plot, 1)
         layout.addWidget(self.routes_plot, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.node_key = ""
 
     def _pause(self, on: bool) -> None:
         self.paused = on
 
-    def _curve(self, plot: pg.PlotWidget, key: str, label: str, dashed: bool) -> pg.PlotDataItem:
+    def _curve(
+        self, plot: pg.PlotWidget, key: str, label: str | None, colour: str, dashed: bool = False
+    ) -> pg.PlotDataItem:
         curve = self.curves.get(key)
         if curve is None:
-            colour = PALETTE[len(self.curves) // 1 % len(PALETTE)]
-            pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if dashed
-                           else pg.QtCore.Qt.PenStyle.SolidLine)
-            curve = plot.plot(name=label, pen=pen)
+            style = pg.QtCore.Qt.PenStyle.DashLine if dashed else pg.QtCore.Qt.PenStyle.SolidLine
+            curve = plot.plot(name=label, pen=pg.mkPen(colour, width=2, style=style))
             self.curves[key] = curve
         return curve
 
@@ -66,22 +79,46 @@ class LatencyPlots(QWidget):
         y = np.fromiter(series.values, dtype=float, count=len(series))
         curve.setData(x, y)
 
+    def show_node(self, key: str) -> None:
+        """Plot route latency as seen at this node (where its requests arrive)."""
+        if key == self.node_key:
+            return
+        self.node_key = key
+        for name in [k for k in self.curves if k.startswith("route:")]:
+            self.routes_plot.removeItem(self.curves.pop(name))
+        mirror = self.session.mirrors.get(key)
+        label = mirror.label if mirror else key
+        self.routes_plot.setTitle(f"Route latency at {label}: p50 solid, p99 dashed (ms)")
+
     def refresh(self) -> None:
         if self.paused or not self.isVisible():
             return
         now = time.time()
+        links = 0
         for mirror in self.session.mirrors.values():
             for url, series in mirror.link_rtt.items():
                 target = self.session.node_for_url(url)
                 label = f"{mirror.label}→{target.label if target else url}"
-                self._set(self._curve(self.links_plot, f"link:{mirror.key}:{url}", label,
-                                      False), series, now)
-            for route, series in mirror.route_p50.items():
-                self._set(self._curve(self.routes_plot, f"p50:{mirror.key}:{route}",
-                                      f"{mirror.label} {route} p50", False), series, now)
-                self._set(self._curve(self.routes_plot, f"p99:{mirror.key}:{route}",
-                                      f"{mirror.label} {route} p99", True),
-                          mirror.route_p99[route], now)
+                colour = PALETTE[links % len(PALETTE)]
+                links += 1
+                self._set(
+                    self._curve(self.links_plot, f"link:{mirror.key}:{url}", label, colour),
+                    series,
+                    now,
+                )
+        selected = self.session.mirrors.get(self.node_key)
+        if selected is None:
+            return
+        for index, (route, series) in enumerate(sorted(selected.route_p50.items())):
+            colour = PALETTE[index % len(PALETTE)]
+            self._set(
+                self._curve(self.routes_plot, f"route:p50:{route}", route, colour), series, now
+            )
+            self._set(
+                self._curve(self.routes_plot, f"route:p99:{route}", None, colour, True),
+                selected.route_p99[route],
+                now,
+            )
 
     def set_dark(self, dark: bool) -> None:
         for plot in (self.links_plot, self.routes_plot):

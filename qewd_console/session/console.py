@@ -59,9 +59,11 @@ class ConsoleSession:
         mirror = NodeMirror(key=key)
         self.mirrors[key] = mirror
         client = MonitorClient(
-            key, attachment.token,
+            key,
+            attachment.token,
             on_frame=lambda frame: self._frame(key, frame),
-            on_state=lambda state, reason: self._state(key, state, reason))
+            on_state=lambda state, reason: self._state(key, state, reason),
+        )
         self.clients[key] = client
         self._tasks.spawn(client.run(), f"monitor:{key}")
         return mirror
@@ -114,7 +116,7 @@ class ConsoleSession:
 
     def node_for_url(self, url: str) -> NodeMirror | None:
         """The attached node whose /ws URL is ``url`` (peers name each other by URL)."""
-        return next((m for m in self.mirrors.values() if m.url == url or m.key == url), None)
+        return next((m for m in self.mirrors.values() if url in (m.url, m.key)), None)
 
     # -- ops ------------------------------------------------------------------------
 
@@ -133,10 +135,10 @@ class ConsoleSession:
     async def validate_routes(self, key: str, route_map: dict[str, Any]) -> dict[str, Any]:
         return await self._client(key).request("routes.validate", map=route_map)
 
-    async def apply_routes(self, key: str, route_map: dict[str, Any],
-                           if_version: int) -> dict[str, Any]:
-        return await self._client(key).request("routes.apply", map=route_map,
-                                               if_version=if_version)
+    async def apply_routes(
+        self, key: str, route_map: dict[str, Any], if_version: int
+    ) -> dict[str, Any]:
+        return await self._client(key).request("routes.apply", map=route_map, if_version=if_version)
 
     async def set_payloads(self, on: bool) -> None:
         """Ask every node for payloads (admin only) and keep asking after reconnects."""
@@ -150,11 +152,18 @@ class ConsoleSession:
                 self.report(f"{self.mirrors[key].label}: payloads: {exc.text} ({exc.code})")
         self._emit("subscription", "")
 
-    async def compose(self, key: str, app: str, msg_type: str, params: dict[str, Any], *,
-                      count: int = 1, rate: float = 10.0,
-                      on_result: Callable[[CallResult], None] | None = None,
-                      on_intermediate: Callable[[dict[str, Any]], None] | None = None,
-                      ) -> list[CallResult]:
+    async def compose(
+        self,
+        key: str,
+        app: str,
+        msg_type: str,
+        params: dict[str, Any],
+        *,
+        count: int = 1,
+        rate: float = 10.0,
+        on_result: Callable[[CallResult], None] | None = None,
+        on_intermediate: Callable[[dict[str, Any]], None] | None = None,
+    ) -> list[CallResult]:
         """Send a message ``count`` times at ``rate``/s to the node ``key``; record each."""
         mirror = self.mirrors.get(key)
         url = mirror.url if mirror else key
@@ -166,9 +175,12 @@ class ConsoleSession:
         for index in range(count):
             if index:
                 await asyncio.sleep(1.0 / max(rate, 0.1))
-            pending.append(self._tasks.spawn(
-                client.call(app, msg_type, params, on_intermediate=on_intermediate),
-                f"compose:{msg_type}"))
+            pending.append(
+                self._tasks.spawn(
+                    client.call(app, msg_type, params, on_intermediate=on_intermediate),
+                    f"compose:{msg_type}",
+                )
+            )
         for task in pending:
             result = await task
             results.append(result)

@@ -1,27 +1,25 @@
-"""The demo mesh run inside the console: load the shipped file, start it on free ports.
+"""The demo mesh started by the console, in a child process (``mesh_process``).
 
-Owns where the demo's data lives (a temp dir) and making the example applications
-importable by the nodes' worker processes. The console still reaches these nodes only
-through /monitor and /ws; this module hands back URLs and admin tokens, nothing else.
+Owns the child's life: where its data lives (a temp dir), starting it, reading the
+attachments it announces, and stopping it. The console reaches these nodes only through
+/monitor and /ws like any others; this module hands back URLs and admin tokens.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
+import asyncio
+import json
+import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from node_runtime.config import load_mesh_config
 from node_runtime.errors import NodeError
-from node_runtime.master import Node
-from node_runtime.meshrun import start_mesh, stop_mesh
+from qewd_console.session.paths import examples_root, make_importable
 
-TOKEN_TTL = 86400
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -30,31 +28,6 @@ class Attachment:
 
     url: str
     token: str
-
-
-def demo_mesh_file() -> Path:
-    return Path(str(resources.files("qewd_console") / "resources" / "demo_mesh.toml"))
-
-
-def examples_root() -> Path:
-    """The directory holding the ``examples`` package (the repository root).
-
-    The demo's applications are ``examples.apps.clinic`` and ``examples.apps.audit``,
-    which live beside ``qewd_console`` in the source tree, not inside the package.
-    """
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "examples" / "apps" / "clinic.py").is_file():
-        raise NodeError(f"the demo applications are not at {root}/examples/apps", "E_CONFIG")
-    return root
-
-
-def make_importable(root: Path) -> None:
-    """Put ``root`` on sys.path and PYTHONPATH (inherited by worker processes)."""
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if str(root) not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([str(root), *paths])
 
 
 class EmbeddedMesh:
@@ -66,28 +39,47 @@ class EmbeddedMesh:
             self._own_dir = tempfile.TemporaryDirectory(prefix="qewd-console-")
             data_dir = Path(self._own_dir.name)
         self.data_dir = data_dir
-        self.nodes: list[Node] = []
+        self.attachments: list[Attachment] = []
+        self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> list[Attachment]:
-        make_importable(examples_root())
-        mesh = load_mesh_config(demo_mesh_file())
-        nodes = tuple(
-            dataclasses.replace(node, data_dir=self.data_dir / node.name)
-            for node in mesh.nodes)
-        self.nodes = await start_mesh(dataclasses.replace(mesh, nodes=nodes),
-                                      free_ports=True)
-        now = time.time()
-        return [Attachment(node.url, node.tokens.issue_role("admin", "console", now, TOKEN_TTL))
-                for node in self.nodes]
+        make_importable(examples_root())  # PYTHONPATH is inherited by the child
+        # Popen returns at once; the Qt-driven loop need not support subprocess transports.
+        self._process = subprocess.Popen(  # noqa: ASYNC220 - see above
+            [sys.executable, "-m", "qewd_console.session.mesh_process", str(self.data_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        stdout = self._process.stdout
+        assert stdout is not None
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(stdout.readline), START_TIMEOUT)
+        except TimeoutError as exc:
+            await self.stop()
+            raise NodeError("the demo mesh did not start in time", "E_TIMEOUT") from exc
+        if not line:
+            await self.stop()
+            raise NodeError("the demo mesh failed to start (see its output)", "E_CONFIG")
+        self.attachments = [Attachment(a["url"], a["token"]) for a in json.loads(line)]
+        return self.attachments
 
     @property
     def entry_url(self) -> str:
-        """The orchestrator's /ws: where the traffic generator sends."""
-        return self.nodes[0].url
+        """The orchestrator's /ws (the first node of the file): where traffic goes."""
+        return self.attachments[0].url
 
     async def stop(self) -> None:
-        await stop_mesh(self.nodes, drain_timeout=2.0)
-        self.nodes = []
+        process, self._process = self._process, None
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()  # the child stops when its stdin closes
+            try:
+                await asyncio.to_thread(process.wait, STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+            if process.stdout is not None:
+                process.stdout.close()
         if self._own_dir is not None:
             self._own_dir.cleanup()
             self._own_dir = None

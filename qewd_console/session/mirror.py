@@ -62,8 +62,11 @@ class NodeMirror:
         errors = self.rates.get("errors", 0.0)
         if errors > 0 and errors >= 0.2 * max(self.rates.get("in", 0.0), 1.0):
             return "bad"
-        if self.queue > 0 or errors > 0 or any(
-                link.get("state") != "up" for link in self.links.values()):
+        if (
+            self.queue > 0
+            or errors > 0
+            or any(link.get("state") != "up" for link in self.links.values())
+        ):
             return "warn"
         return "ok"
 
@@ -99,14 +102,17 @@ class NodeMirror:
                 rtt = link.get("rtt_ms")
                 if isinstance(rtt, int | float):
                     series = self.link_rtt.setdefault(
-                        str(link.get("url")), TimeSeries(HISTORY_SECONDS))
+                        str(link.get("url")), TimeSeries(HISTORY_SECONDS)
+                    )
                     series.add(now, float(rtt))
             for row in self.latency:
                 route = f"{row.get('app')}/{row.get('type')}"
                 self.route_p50.setdefault(route, TimeSeries(HISTORY_SECONDS)).add(
-                    now, float(row.get("p50", 0.0)))
+                    now, float(row.get("p50", 0.0))
+                )
                 self.route_p99.setdefault(route, TimeSeries(HISTORY_SECONDS)).add(
-                    now, float(row.get("p99", 0.0)))
+                    now, float(row.get("p99", 0.0))
+                )
         elif kind == "link":
             link = dict(frame.get("link") or {})
             self.links[str(link.get("url"))] = link

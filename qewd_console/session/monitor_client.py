@@ -39,10 +39,15 @@ def monitor_url(url: str) -> str:
 class MonitorClient:
     """Keeps one monitor connection alive until ``close``."""
 
-    def __init__(self, url: str, token: str, *,
-                 on_frame: Callable[[dict[str, Any]], None],
-                 on_state: Callable[[str, str], None],
-                 subscription: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        on_frame: Callable[[dict[str, Any]], None],
+        on_state: Callable[[str, str], None],
+        subscription: dict[str, Any] | None = None,
+    ) -> None:
         self.url = url
         self.token = token
         self.on_frame = on_frame
@@ -59,13 +64,15 @@ class MonitorClient:
         while not self._closed:
             self.on_state("connecting", "")
             try:
-                async with connect(monitor_url(self.url), max_size=None, open_timeout=10,
-                                   additional_headers={
-                                       "Authorization": f"Bearer {self.token}"}) as ws:
+                async with connect(
+                    monitor_url(self.url),
+                    max_size=None,
+                    open_timeout=10,
+                    additional_headers={"Authorization": f"Bearer {self.token}"},
+                ) as ws:
                     self._ws = ws
                     failures = 0
-                    await ws.send(json.dumps({"op": "subscribe", "id": 0,
-                                              **self.subscription}))
+                    await ws.send(json.dumps({"op": "subscribe", "id": 0, **self.subscription}))
                     async for data in ws:
                         self._receive(data)
                 reason = "closed by node"
@@ -80,7 +87,7 @@ class MonitorClient:
                 break
             self.on_state("down", reason)
             failures += 1
-            await asyncio.sleep(min(5.0, 0.25 * 2 ** failures))
+            await asyncio.sleep(min(5.0, 0.25 * 2**failures))
 
     def _receive(self, data: str | bytes) -> None:
         try:
@@ -118,8 +125,11 @@ class MonitorClient:
         finally:
             self._pending.pop(op_id, None)
         if not reply.get("ok"):
-            raise MonitorError(str(reply.get("error", "refused")),
-                               code=str(reply.get("code", "E_UNKNOWN")), reply=reply)
+            raise MonitorError(
+                str(reply.get("error", "refused")),
+                code=str(reply.get("code", "E_UNKNOWN")),
+                reply=reply,
+            )
         return reply
 
     @property

@@ -15,6 +15,7 @@ from node_runtime.tasks import TaskSet
 from qewd_console.session.ws_client import WsClient
 
 MAX_IN_FLIGHT = 64
+LOGIN_ATTEMPTS = 10
 MIX: list[tuple[str, str, int]] = [  # (app, type, weight)
     ("clinic", "echo", 3),
     ("clinic", "getPatient", 4),
@@ -73,9 +74,21 @@ class TrafficGenerator:
         return app, kind, {"n": self.sent}
 
     async def _login(self) -> None:
-        result = await self.client.call("clinic", "login", {"username": "ann", "password": "nna"})
-        if not result.ok:
-            raise NodeError("demo login failed", "E_LOGIN")
+        """Log in, retrying while the mesh's links come up (a fresh mesh may say E_PEER_DOWN)."""
+        for attempt in range(LOGIN_ATTEMPTS):
+            try:
+                result = await self.client.call(
+                    "clinic", "login", {"username": "ann", "password": "nna"}
+                )
+            except NodeError as exc:
+                self.last_error = exc.text
+            else:
+                if result.ok:
+                    return
+                message = result.final.get("message") or {}
+                self.last_error = f"login: {message.get('error')} ({message.get('code')})"
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+        raise NodeError(f"demo login failed: {self.last_error}", "E_LOGIN")
 
     async def _run(self) -> None:
         await self._login()

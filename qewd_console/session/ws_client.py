@@ -51,8 +51,9 @@ class WsClient:
         self.url = url
         self._ws: ClientConnection | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[asyncio.Future[dict[str, Any]],
-                                       Callable[[dict[str, Any]], None] | None]] = {}
+        self._pending: dict[
+            int, tuple[asyncio.Future[dict[str, Any]], Callable[[dict[str, Any]], None] | None]
+        ] = {}
         self.tokens: dict[str, str] = {}
         self._tasks = TaskSet("ws-client")
         self._lock = asyncio.Lock()
@@ -88,9 +89,11 @@ class WsClient:
                 if not future.done():
                     future.set_exception(NodeError("connection lost", "E_PEER_DOWN"))
 
-    async def _send(self, frame: dict[str, Any],
-                    on_intermediate: Callable[[dict[str, Any]], None] | None = None,
-                    ) -> dict[str, Any]:
+    async def _send(
+        self,
+        frame: dict[str, Any],
+        on_intermediate: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         ws = await self._connection()
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -109,14 +112,21 @@ class WsClient:
             reply = await self._send({"type": "ewd-register", "application": app})
             message = reply.get("message") or {}
             if "token" not in message:
-                raise NodeError(str(message.get("error", "register refused")),
-                                str(message.get("code", "E_NO_APP")))
+                raise NodeError(
+                    str(message.get("error", "register refused")),
+                    str(message.get("code", "E_NO_APP")),
+                )
             self.tokens[app] = str(message["token"])
         return self.tokens[app]
 
-    async def call(self, app: str, msg_type: str, params: dict[str, Any], *,
-                   on_intermediate: Callable[[dict[str, Any]], None] | None = None,
-                   ) -> CallResult:
+    async def call(
+        self,
+        app: str,
+        msg_type: str,
+        params: dict[str, Any],
+        *,
+        on_intermediate: Callable[[dict[str, Any]], None] | None = None,
+    ) -> CallResult:
         """Send one request with tracing on; returns when its final reply arrives."""
         result = CallResult(app, msg_type, params)
         token = await self.token_for(app)
@@ -129,7 +139,8 @@ class WsClient:
         loop = asyncio.get_running_loop()
         started = loop.time()
         result.final = await self._send(
-            {"type": msg_type, "token": token, "params": params, "trace": True}, collect)
+            {"type": msg_type, "token": token, "params": params, "trace": True}, collect
+        )
         result.ms = (loop.time() - started) * 1000
         message = result.final.get("message")
         if isinstance(message, dict) and isinstance(message.get("token"), str):

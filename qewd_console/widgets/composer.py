@@ -30,6 +30,7 @@ from qewd_console.session.waterfall import path_of
 from qewd_console.session.ws_client import CallResult
 
 MAX_HISTORY_ROWS = 100
+REDACTED = "…"  # session tokens are long and secret-ish: not shown
 
 
 def parse_params(text: str) -> tuple[dict[str, Any] | None, str]:
@@ -96,7 +97,7 @@ class Composer(QWidget):
         right = QSplitter()
         right.addWidget(self.output)
         right.addWidget(self.history)
-        right.setSizes([500, 220])
+        right.setSizes([420, 300])
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
@@ -142,15 +143,23 @@ class Composer(QWidget):
         params, _ = parse_params(self.params.toPlainText())
         if params is None or not self.target.currentData():
             return
-        self.output.setPlainText(f"→ {self.app.currentText()}/{self.type.currentText()} "
-                                 f"to {self.target.currentText()} ×{self.count.value()}\n")
-        self.fire_requested.emit(self.target.currentData(), self.app.currentText(),
-                                 self.type.currentText(), params, self.count.value(),
-                                 self.rate.value())
+        self.output.setPlainText(
+            f"→ {self.app.currentText()}/{self.type.currentText()} "
+            f"to {self.target.currentText()}, {self.count.value()} time(s)\n"
+        )
+        self.fire_requested.emit(
+            self.target.currentData(),
+            self.app.currentText(),
+            self.type.currentText(),
+            params,
+            self.count.value(),
+            self.rate.value(),
+        )
 
     def show_intermediate(self, frame: dict[str, Any]) -> None:
         self.output.appendPlainText(
-            "intermediate: " + json.dumps(frame.get("message"), default=str))
+            "intermediate: " + json.dumps(frame.get("message"), default=str)
+        )
 
     def show_result(self, result: CallResult) -> None:
         self.results.insert(0, result)
@@ -172,12 +181,15 @@ class Composer(QWidget):
 def describe(result: CallResult) -> str:
     """A readable account of one call: intermediates, final reply and path."""
     lines = [f"{result.app}/{result.type} params {json.dumps(result.params)}"]
-    lines += [f"  intermediate: {json.dumps(f.get('message'), default=str)}"
-              for f in result.intermediates]
+    lines += [
+        f"  intermediate: {json.dumps(f.get('message'), default=str)}" for f in result.intermediates
+    ]
     message = dict(result.final.get("message") or {})
     if "token" in message:
-        message["token"] = "…"
-    lines.append(f"  final ({'ok' if result.ok else 'error'}, {result.ms:.2f} ms): "
-                 + json.dumps(message, indent=2, default=str))
+        message["token"] = REDACTED
+    lines.append(
+        f"  final ({'ok' if result.ok else 'error'}, {result.ms:.2f} ms): "
+        + json.dumps(message, indent=2, default=str, ensure_ascii=False)
+    )
     lines.append(f"  path: {' → '.join(path_of(result.trace)) or '(no trace)'}")
     return "\n".join(lines) + "\n"

@@ -46,7 +46,8 @@ class FlowsPanel(QWidget):
         self.status = QComboBox()
         self.status.addItems(["all", "ok", "error"])
         self.status.currentTextChanged.connect(
-            lambda text: self.proxy.set_field("status", "" if text == "all" else text))
+            lambda text: self.proxy.set_field("status", "" if text == "all" else text)
+        )
         bar.addWidget(self.status)
         self.follow = QCheckBox("Follow")
         self.follow.setChecked(True)
@@ -86,12 +87,16 @@ class FlowsPanel(QWidget):
         if added and self.follow.isChecked():
             self.table.scrollToBottom()
 
-    def select_last(self) -> None:
-        """Select the newest visible flow (used by the screenshot and tests)."""
-        rows = self.proxy.rowCount()
-        if rows:
-            self.follow.setChecked(False)
-            self.table.selectRow(rows - 1)
+    def select_last(self, min_hops: int = 1) -> bool:
+        """Select the newest visible flow with a trace of at least ``min_hops`` hops."""
+        for row in range(self.proxy.rowCount() - 1, -1, -1):
+            record = self.model.record(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
+            if record is not None and len(record.flow.get("trace") or []) >= min_hops:
+                self.follow.setChecked(False)
+                self.table.selectRow(row)
+                self.table.scrollTo(self.proxy.index(row, 0))
+                return True
+        return False
 
     def _selected(self, selected: QItemSelection, _old: QItemSelection) -> None:
         indexes = selected.indexes()
@@ -103,8 +108,10 @@ class FlowsPanel(QWidget):
             return
         flow = record.flow
         trace = list(flow.get("trace") or [])
-        title = (f"{flow.get('app')}/{flow.get('type')} at {flow.get('node')}: "
-                 f"{flow.get('ms', 0):.2f} ms via {' → '.join(path_of(trace)) or '?'}")
+        title = (
+            f"{flow.get('app')}/{flow.get('type')} at {flow.get('node')}: "
+            f"{flow.get('ms', 0):.2f} ms via {' → '.join(path_of(trace)) or '?'}"
+        )
         self.waterfall.show_trace(title, trace)
         shown = {k: v for k, v in flow.items() if k != "trace"}
         if "reply" not in flow:

@@ -7,6 +7,8 @@ session tasks; their outcome comes back to the view that asked.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -20,12 +22,15 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from node_runtime.errors import NodeError
 from qewd_console.models.flows import FlowsModel
 from qewd_console.plots.latency import LatencyPlots
+from qewd_console.session.capture import CaptureJob, run_capture, run_replay
 from qewd_console.session.console import ConsoleSession
 from qewd_console.session.monitor_client import MonitorError
 from qewd_console.session.traffic import TrafficGenerator
 from qewd_console.session.ws_client import CallResult
+from qewd_console.widgets.capture_panel import CapturePanel
 from qewd_console.widgets.composer import Composer
 from qewd_console.widgets.flows_panel import FlowsPanel
 from qewd_console.widgets.mesh_graph import MeshGraph
@@ -40,8 +45,9 @@ STATE_COLOURS = {"up": "#3fb950", "connecting": "#d29922", "down": "#f85149"}
 class MainWindow(QMainWindow):
     """Graph and flows on the left; latency, node, routes and composer on the right."""
 
-    def __init__(self, session: ConsoleSession, traffic: TrafficGenerator | None = None,
-                 dark: bool = False) -> None:
+    def __init__(
+        self, session: ConsoleSession, traffic: TrafficGenerator | None = None, dark: bool = False
+    ) -> None:
         super().__init__()
         self.session = session
         self.traffic = traffic
@@ -68,6 +74,9 @@ class MainWindow(QMainWindow):
         self.right_tabs.addTab(self.plots, "Latency")
         self.right_tabs.addTab(self.node_panel, "Node")
         self.right_tabs.addTab(self.routes, "Routes")
+        self.capture = CapturePanel(Path(tempfile.gettempdir()))
+        self.right_tabs.addTab(self.capture, "Capture/replay")
+        self.capture_job: CaptureJob | None = None
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(self.right_tabs)
@@ -83,8 +92,12 @@ class MainWindow(QMainWindow):
         self.routes.validate_requested.connect(self._validate)
         self.routes.apply_requested.connect(self._apply)
         self.composer.fire_requested.connect(self._fire)
+        self.capture.capture_requested.connect(self._capture)
+        self.capture.stop_requested.connect(self._stop_capture)
+        self.capture.replay_requested.connect(self._replay)
         self.flows.payloads_toggled.connect(
-            lambda on: session.spawn(session.set_payloads(on), "payloads"))
+            lambda on: session.spawn(session.set_payloads(on), "payloads")
+        )
         session.listeners.append(self._session_event)
         self.set_dark(dark)
         self.timer = QTimer(self)
@@ -137,10 +150,18 @@ class MainWindow(QMainWindow):
 
     def _shortcuts(self) -> None:
         for number, (tabs, index) in enumerate(
-                [(self.left_tabs, 0), (self.left_tabs, 1), (self.right_tabs, 0),
-                 (self.right_tabs, 1), (self.right_tabs, 2)], start=1):
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self,
-                      lambda t=tabs, i=index: t.setCurrentIndex(i))
+            [
+                (self.left_tabs, 0),
+                (self.left_tabs, 1),
+                (self.right_tabs, 0),
+                (self.right_tabs, 1),
+                (self.right_tabs, 2),
+            ],
+            start=1,
+        ):
+            QShortcut(
+                QKeySequence(f"Ctrl+{number}"), self, lambda t=tabs, i=index: t.setCurrentIndex(i)
+            )
         QShortcut(QKeySequence("Ctrl+F"), self, self._focus_filter)
         QShortcut(QKeySequence("Ctrl+P"), self, self.plots.pause_box.toggle)
         QShortcut(QKeySequence("Ctrl+Q"), self, self.close)
@@ -179,11 +200,15 @@ class MainWindow(QMainWindow):
         traffic = ""
         if self.traffic is not None:
             traffic = f"  ·  generator sent {self.traffic.sent}, errors {self.traffic.errors}"
-        self.rates.setText(f"{total_in:.0f} msg/s in  ·  {len(self.session.flows)} flows kept"
-                           f"  ·  {dropped} dropped{traffic}")
+        self.rates.setText(
+            f"{total_in:.0f} msg/s in  ·  {len(self.session.flows)} flows kept"
+            f"  ·  {dropped} dropped{traffic}"
+        )
+        self.capture.set_nodes([(m.key, m.label) for m in self.session.mirrors.values()])
         self.composer.set_nodes(
             [(m.key, m.label) for m in self.session.mirrors.values()],
-            {app: sorted(types) for app, types in apps.items()})
+            {app: sorted(types) for app, types in apps.items()},
+        )
         if not self.selected and self.session.mirrors:
             self.select_node(next(iter(self.session.mirrors)))
 
@@ -203,6 +228,7 @@ class MainWindow(QMainWindow):
         mirror = self.session.mirrors.get(key)
         self.node_panel.show_node(mirror)
         self.routes.show_node(mirror)
+        self.plots.show_node(key)
         index = self.composer.target.findData(key)
         if index >= 0:
             self.composer.target.setCurrentIndex(index)
@@ -217,7 +243,9 @@ class MainWindow(QMainWindow):
             f"link {mirror.label} → {target.label if target else url}: {link.get('state')}, "
             f"RTT {link.get('rtt_ms')} ms, in flight {link.get('in_flight')}, "
             f"sent {link.get('sent')}, reconnects {link.get('reconnects')}"
-            + (f", error {link.get('error')}" if link.get("error") else ""), 10000)
+            + (f", error {link.get('error')}" if link.get("error") else ""),
+            10000,
+        )
 
     # -- requests from views --------------------------------------------------------
 
@@ -258,8 +286,9 @@ class MainWindow(QMainWindow):
             except MonitorError as exc:
                 self.routes.show_failure(exc.code, exc.text, exc.reply)
                 return
-            self.routes.show_problems(list(reply.get("problems") or []),
-                                      list(reply.get("diff") or []))
+            self.routes.show_problems(
+                list(reply.get("problems") or []), list(reply.get("diff") or [])
+            )
 
         self.session.spawn(run(), "routes.validate")
 
@@ -274,18 +303,65 @@ class MainWindow(QMainWindow):
 
         self.session.spawn(run(), "routes.apply")
 
-    def _fire(self, key: str, app: str, msg_type: str, params: dict[str, Any], count: int,
-              rate: float) -> None:
+    def _fire(  # noqa: PLR0917 - the slot takes fire_requested's six arguments
+        self, key: str, app: str, msg_type: str, params: dict[str, Any], count: int, rate: float
+    ) -> None:
         async def run() -> None:
             try:
-                await self.session.compose(key, app, msg_type, params, count=count, rate=rate,
-                                           on_result=self._composed,
-                                           on_intermediate=self.composer.show_intermediate)
+                await self.session.compose(
+                    key,
+                    app,
+                    msg_type,
+                    params,
+                    count=count,
+                    rate=rate,
+                    on_result=self._composed,
+                    on_intermediate=self.composer.show_intermediate,
+                )
             except Exception as exc:
                 self.composer.show_error(str(exc))
                 raise
 
         self.session.spawn(run(), "compose")
+
+    def _capture(self, key: str, file: str, seconds: float) -> None:
+        client = self.session.clients.get(key)
+        if client is None:
+            return
+        job = self.capture_job = CaptureJob(Path(file))
+
+        async def run() -> None:
+            try:
+                result = await run_capture(job, key, client.token, seconds or None)
+            except NodeError as exc:
+                self.capture.show_text(f"capture failed: {exc.text} ({exc.code})")
+                raise
+            self.capture.show_text(
+                f"recorded {result.entries} exchanges at {result.node} into {result.path}"
+                f" ({result.dropped} dropped by the node's rate cap)"
+            )
+
+        self.session.spawn(run(), "capture")
+
+    def _stop_capture(self) -> None:
+        if self.capture_job is not None:
+            self.capture_job.stop.set()
+
+    def _replay(self, key: str, file: str, mode: str, speed: float, compare: bool) -> None:
+        mirror = self.session.mirrors.get(key)
+        url = mirror.url if mirror else key
+
+        async def run() -> None:
+            try:
+                report = await run_replay(Path(file), url, mode=mode, speed=speed, compare=compare)
+            except (NodeError, OSError) as exc:
+                self.capture.show_text(f"replay failed: {exc}")
+                return
+            self.capture.show_text(
+                f"replay to {mirror.label if mirror else url}:\n" + report.summary()
+            )
+
+        self.session.spawn(run(), "replay")
 
     def _composed(self, result: CallResult) -> None:
         self.composer.show_result(result)
@@ -300,7 +376,7 @@ class MainWindow(QMainWindow):
         self.graph.set_dark(dark)
         self.plots.set_dark(dark)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
         self.slow_timer.stop()
         if self._session_event in self.session.listeners:

@@ -46,8 +46,10 @@ class NodeItem(QGraphicsRectItem):
     def __init__(self, key: str) -> None:
         super().__init__(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H)
         self.key = key
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+        )
         self.setZValue(2)
         self.title = QGraphicsSimpleTextItem(self)
         font = QFont()
@@ -60,8 +62,9 @@ class NodeItem(QGraphicsRectItem):
         self.load_back.setPen(QPen(Qt.PenStyle.NoPen))
         self.load_bar.setPen(QPen(Qt.PenStyle.NoPen))
 
-    def show_state(self, title: str, health: str, load: float, detail: str,
-                   fill: QColor, text: QColor) -> None:
+    def show_state(
+        self, title: str, health: str, load: float, *, detail: str, fill: QColor, text: QColor
+    ) -> None:
         self.title.setText(title)
         self.title.setBrush(text)
         self.detail.setText(detail)
@@ -139,7 +142,7 @@ class MeshGraph(QGraphicsView):
         while frontier:
             nxt = []
             for src in frontier:
-                for (a, b) in self.links:
+                for a, b in self.links:
                     if a == src and b not in depth:
                         depth[b] = depth[src] + 1
                         nxt.append(b)
@@ -171,17 +174,23 @@ class MeshGraph(QGraphicsView):
         for key, node_item in self.nodes.items():
             mirror = session.mirrors[key]
             rate = mirror.rates.get("in", 0.0)
-            detail = (f"{mirror.state}  {mirror.busy}/{mirror.pool_size} busy\n"
-                      f"queue {mirror.queue}  {rate:.0f} msg/s")
-            node_item.show_state(mirror.label, mirror.health, mirror.load, detail, fill, text)
+            detail = (
+                f"{mirror.state}  {mirror.busy}/{mirror.pool_size} busy\n"
+                f"queue {mirror.queue}  {rate:.0f} msg/s"
+            )
+            node_item.show_state(
+                mirror.label, mirror.health, mirror.load, detail=detail, fill=fill, text=text
+            )
         for (src, dst), link_item in self.links.items():
             link = session.mirrors[src].links.get(link_item.url, {})
             a, b = self.nodes[src].pos(), self.nodes[dst].pos()
             link_item.setLine(a.x(), a.y(), b.x(), b.y())
             rtt = link.get("rtt_ms")
             up = link.get("state") == "up"
-            pen = QPen(latency_colour(rtt if isinstance(rtt, int | float) else None),
-                       3.0 if link_item.isSelected() else 2.0)
+            pen = QPen(
+                latency_colour(rtt if isinstance(rtt, int | float) else None),
+                3.0 if link_item.isSelected() else 2.0,
+            )
             if not up:
                 pen.setStyle(Qt.PenStyle.DashLine)
                 pen.setColor(HEALTH["bad"])
@@ -201,8 +210,11 @@ class MeshGraph(QGraphicsView):
             columns.setdefault(depths.get(key, 0), []).append(key)
         for depth in sorted(columns):
             keys = columns[depth]
-            parents = [self.nodes[a].pos().y() for (a, b) in self.links
-                       if b in keys and depths.get(a, 0) < depth]
+            parents = [
+                self.nodes[a].pos().y()
+                for (a, b) in self.links
+                if b in keys and depths.get(a, 0) < depth
+            ]
             centre = sum(parents) / len(parents) if parents else 0.0
             for row, key in enumerate(keys):
                 item = self.nodes[key]
@@ -215,7 +227,7 @@ class MeshGraph(QGraphicsView):
         self.setSceneRect(rect)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self.fit()
 
@@ -250,7 +262,7 @@ class MeshGraph(QGraphicsView):
                 dot.item.setPos(self.nodes[src].pos())
                 dot.item.setVisible(True)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         for item in self.scene().selectedItems():
             if isinstance(item, NodeItem):
                 item.setData(0, "placed")  # the user placed it: layout leaves it there

@@ -73,7 +73,8 @@ class NodePanel(QWidget):
             f"queue {mirror.queue}  ·  busy {mirror.busy}/{mirror.pool_size}  ·  "
             f"in {rates.get('in', 0):.0f}/s  out {rates.get('out', 0):.0f}/s  "
             f"errors {rates.get('errors', 0):.1f}/s  ·  total {mirror.totals.get('messages', 0)}"
-            + (f"\n{mirror.error}" if mirror.error else ""))
+            + (f"\n{mirror.error}" if mirror.error else "")
+        )
         self.model.set_rows(mirror.workers)
 
     def _resize(self) -> None:

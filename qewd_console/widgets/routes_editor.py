@@ -56,6 +56,7 @@ class RoutesEditor(QWidget):
         super().__init__(parent)
         self.key = ""
         self.loaded_version = 0
+        self.remote_version = 0
         self.validated_text: str | None = None
         self.title = QLabel("select a node to edit its route map")
         self.title.setObjectName("panelTitle")
@@ -113,14 +114,18 @@ class RoutesEditor(QWidget):
             self.mirror = mirror
             self.key = mirror.key
             self.reload()
-        elif mirror.routes_version != self.loaded_version:
-            self.message.setText(f"The node's map is now version {mirror.routes_version} "
-                                 f"(you loaded {self.loaded_version}). Reload to see it.")
+        elif mirror.routes_version != self.remote_version:
+            self.remote_version = mirror.routes_version  # tell once per change, not per tick
+            if mirror.routes_version != self.loaded_version:
+                self.message.setText(
+                    f"The node's map is now version {mirror.routes_version} "
+                    f"(you loaded {self.loaded_version}). Reload to see it."
+                )
 
     def reload(self) -> None:
         if self.mirror is None:
             return
-        self.loaded_version = self.mirror.routes_version
+        self.loaded_version = self.remote_version = self.mirror.routes_version
         self.title.setText(f"Routes of {self.mirror.label} — version {self.loaded_version}")
         self.text.setPlainText(map_to_toml(self.mirror.routes_map))
         self.model.set_rows(list(self.mirror.routes_map.get("routes") or []))
@@ -137,8 +142,10 @@ class RoutesEditor(QWidget):
     def _validate(self) -> None:
         route_map, problem = toml_to_map(self.text.toPlainText())
         if route_map is None:
-            self.show_problems([{"code": "R_BAD_TOML", "severity": "error", "where": "text",
-                                 "message": problem}], [])
+            self.show_problems(
+                [{"code": "R_BAD_TOML", "severity": "error", "where": "text", "message": problem}],
+                [],
+            )
             return
         self.validated_text = None
         self.message.setText("validating…")
@@ -148,8 +155,9 @@ class RoutesEditor(QWidget):
         """Show a validation result; Apply becomes possible if nothing is an error."""
         self.problems.clear()
         for problem in problems:
-            item = QTreeWidgetItem([str(problem.get(k, "")) for k in
-                                    ("code", "severity", "where", "message")])
+            item = QTreeWidgetItem(
+                [str(problem.get(k, "")) for k in ("code", "severity", "where", "message")]
+            )
             if problem.get("severity") == "error":
                 item.setForeground(0, QColor("#f85149"))
             self.problems.addTopLevelItem(item)
@@ -159,8 +167,11 @@ class RoutesEditor(QWidget):
         ok = not errors
         self.validated_text = self.text.toPlainText() if ok else None
         self.apply.setEnabled(ok)
-        self.message.setText("valid: review the diff, then Apply" if ok
-                             else f"{len(errors)} error(s): fix them before applying")
+        self.message.setText(
+            "valid: review the diff, then Apply"
+            if ok
+            else f"{len(errors)} error(s): fix them before applying"
+        )
 
     def _colour_diff(self) -> None:
         cursor = QTextCursor(self.diff.document())
@@ -175,8 +186,9 @@ class RoutesEditor(QWidget):
                 block = block.next()
                 continue
             cursor.setPosition(block.position())
-            cursor.setPosition(block.position() + block.length() - 1,
-                               QTextCursor.MoveMode.KeepAnchor)
+            cursor.setPosition(
+                block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor
+            )
             cursor.setCharFormat(fmt)
             block = block.next()
 
@@ -187,7 +199,7 @@ class RoutesEditor(QWidget):
             self.apply_requested.emit(self.key, route_map, self.loaded_version)
 
     def show_applied(self, version: int) -> None:
-        self.loaded_version = version
+        self.loaded_version = self.remote_version = version
         self.validated_text = None
         self.apply.setEnabled(False)
         self.message.setText(f"applied: the node now runs version {version}")
@@ -196,7 +208,8 @@ class RoutesEditor(QWidget):
         if code == "E_CONFLICT":
             self.message.setText(
                 f"Conflict: the node's map changed to version {reply.get('version')} since "
-                f"you loaded version {self.loaded_version}. Reload, redo your edit, apply again.")
+                f"you loaded version {self.loaded_version}. Reload, redo your edit, apply again."
+            )
         elif code == "E_BAD_ROUTES":
             self.show_problems(list(reply.get("problems") or []), [])
             self.message.setText("the node refused the map: see the problems above")

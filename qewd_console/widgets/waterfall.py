@@ -10,8 +10,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from qewd_console.session.waterfall import Segment, waterfall
 
-KIND_COLOURS = {"queue": "#d29922", "handler": "#3fb950", "waiting": "#8b949e",
-                "transit": "#58a6ff"}
+KIND_COLOURS = {
+    "queue": "#d29922",
+    "handler": "#3fb950",
+    "waiting": "#8b949e",
+    "transit": "#58a6ff",
+}
 ROW_H = 22
 LABEL_W = 170
 
@@ -38,7 +42,7 @@ class WaterfallView(QWidget):
                 seen.append(segment.row)
         return seen
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().windowText().color()
@@ -51,8 +55,7 @@ class WaterfallView(QWidget):
         for index, row in enumerate(rows):
             y = 28 + index * ROW_H
             painter.setPen(text)
-            painter.drawText(QRectF(8, y, LABEL_W - 12, ROW_H), Qt.AlignmentFlag.AlignVCenter,
-                             row)
+            painter.drawText(QRectF(8, y, LABEL_W - 12, ROW_H), Qt.AlignmentFlag.AlignVCenter, row)
         for segment in self.segments:
             y = 28 + rows.index(segment.row) * ROW_H
             x = LABEL_W + segment.start_ms * scale
@@ -63,8 +66,11 @@ class WaterfallView(QWidget):
             painter.drawRoundedRect(QRectF(x, y + 4, w, ROW_H - 8), 3, 3)
             if segment.kind in ("handler", "transit") or segment.length_ms * scale > 50:
                 painter.setPen(text)
-                painter.drawText(QRectF(x + w + 4, y, 80, ROW_H), Qt.AlignmentFlag.AlignVCenter,
-                                 f"{segment.length_ms:.2f}")
+                painter.drawText(
+                    QRectF(x + w + 4, y, 80, ROW_H),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    f"{segment.length_ms:.2f}",
+                )
         legend_y = 28 + len(rows) * ROW_H + 6
         x = 8.0
         for kind, name in KIND_COLOURS.items():

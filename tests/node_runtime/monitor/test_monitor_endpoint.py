@@ -302,3 +302,65 @@ def test_no_flow_listener_without_consoles(tmp_path: Path) -> None:
                 assert len(node.flow_listeners) == 1
 
     run(scenario())
+
+
+def test_console_that_never_reads_does_not_hold_up_replies_or_memory(tmp_path: Path) -> None:
+    """With 1 MB payloads and a console that never reads, clients get every reply and the
+    console's queued flows stay within the byte bound; the rest is counted as dropped."""
+    from node_runtime.monitor.hub import FLOW_BACKLOG_BYTES
+
+    async def scenario() -> None:
+        async with (
+            running(node_config(tmp_path)) as node,
+            Console.open(node.url, "admin") as console,
+        ):
+            reply = await console.op("subscribe", max_rate=10000, payloads=True)
+            assert reply["ok"] is True
+            async with Client.connect(node.url) as client:
+                await client.register()
+                for _ in range(60):
+                    answer = await client.call(
+                        {"type": "huge", "params": {"bytes": 1_000_000}}, timeout=30
+                    )
+                    assert len(answer["message"]["blob"]) == 1_000_000
+            session = node.monitor.sessions[0]
+            queued = session.peer.pending() + len(session.batch)
+            assert queued * 1_000_000 <= FLOW_BACKLOG_BYTES
+            assert session.dropped > 0
+
+    run(scenario())
+
+
+def test_link_events_follow_a_peer_going_away(tmp_path: Path) -> None:
+    """The snapshot lists the link up; when the peer stops, a link event reports it not up."""
+    from node_runtime.master import Node
+
+    async def scenario() -> None:
+        node_b = Node(node_config(tmp_path, "b"))
+        await node_b.start()
+        stopped = False
+        try:
+            config_a = node_config(
+                tmp_path,
+                "a",
+                destinations={"b": {"url": node_b.url}},
+                routes=[{"application": "trials", "types": ["echo"], "destination": "b"}],
+            )
+            async with running(config_a) as node_a:
+                assert await node_a.mesh.links[node_b.url].wait_up(10)
+                async with Console.open(node_a.url, "monitor") as console:
+                    snapshot = await console.kind("snapshot")
+                    assert [(x["url"], x["state"]) for x in snapshot["links"]] == [
+                        (node_b.url, "up")
+                    ]
+                    await node_b.stop(drain_timeout=1)
+                    stopped = True
+                    event = await console.wait_for(
+                        lambda f: f["kind"] == "link" and f["link"]["state"] != "up"
+                    )
+                    assert event["link"]["url"] == node_b.url
+        finally:
+            if not stopped:
+                await node_b.stop(drain_timeout=1)
+
+    run(scenario())

@@ -115,3 +115,32 @@ def test_full_queue_raises_busy_and_close_answers_the_rest(tmp_path: Path) -> No
         assert all(not r.ok for r in results)
 
     run(scenario())
+
+
+def test_job_lined_up_behind_a_dying_or_hung_job_runs_elsewhere(tmp_path: Path) -> None:
+    """A job prefetched behind one that kills or hangs its worker still runs, exactly once."""
+
+    async def scenario() -> None:
+        pool = _pool(tmp_path, prefork=True, handler_timeout=0.5)
+        await pool.start()
+        try:
+            loop = asyncio.get_running_loop()
+            for first_type, code in (("die", "E_WORKER_DIED"), ("slow", "E_TIMEOUT")):
+                first: asyncio.Future[JobResult] = loop.create_future()
+                second: list[JobResult] = []
+                params = {"seconds": 5}
+                pool.submit(Job({"app": "trials", "msg": {"type": first_type,
+                                 "params": params}, "session": None}, first.set_result))
+                pool.submit(Job({"app": "trials", "msg": {"type": "echo", "params": 1},
+                                 "session": None}, second.append))
+                assert pool.lined_up == 1
+                assert (await first).code == code
+                while not second:
+                    await asyncio.sleep(0.01)
+                assert len(second) == 1
+                assert second[0].ok
+                assert pool.lined_up == 0
+        finally:
+            await pool.close()
+
+    run(scenario())
