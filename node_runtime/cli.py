@@ -46,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 
     mesh = sub.add_parser("mesh", help="run every node of a mesh file in one process")
     mesh.add_argument("config", type=Path, help="mesh file (TOML with [[node]] tables)")
-    mesh.add_argument("--free-ports", action="store_true",
-                      help="move every node to a free port (links follow); prints the URLs")
+    mesh.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="move every node to a free port (links follow); prints the URLs",
+    )
 
     token = sub.add_parser("token", help="print a token signed with the mesh secret")
     token.add_argument("--config", type=Path, required=True, help="node config or mesh file")

@@ -175,8 +175,9 @@ class Node:
         await self.server.start()
         self.monitor.start()
         self.mesh.sync_links(self.route_map)
-        log.info("node %s listening on ws://%s:%d/ws", self.name, self.config.host,
-                 self.server.port)
+        log.info(
+            "node %s listening on ws://%s:%d/ws", self.name, self.config.host, self.server.port
+        )
         if self.config.http_port:
             self.rest_server = self.rest.server()
             await self.rest_server.start()
@@ -224,8 +225,9 @@ class Node:
     def _authenticate(self, path: str, token: str | None) -> Identity:
         if token is None:
             if path == "/monitor":
-                raise NodeError("a bearer token with role admin or monitor is required",
-                                ErrorCode.NO_TOKEN)
+                raise NodeError(
+                    "a bearer token with role admin or monitor is required", ErrorCode.NO_TOKEN
+                )
             return Identity()
         try:
             claims = self.tokens.verify(token, time.time())
@@ -273,8 +275,9 @@ class Node:
         else:
             self._dispatch(peer, request, len(data))
 
-    def _reply_error(self, peer: Peer, request: Request, code: str, text: str,
-                     app: str = "") -> None:
+    def _reply_error(
+        self, peer: Peer, request: Request, code: str, text: str, app: str = ""
+    ) -> None:
         peer.send(msgs.encode(msgs.error_reply(request.type, request.id, code, text)))
         self.stats.count_error(app, request.type, code)
 
@@ -284,12 +287,14 @@ class Node:
     def _register(self, peer: Peer, request: Request) -> None:
         app = request.application
         if app is None:
-            self._reply_error(peer, request, ErrorCode.BAD_MESSAGE,
-                              "ewd-register needs an 'application'")
+            self._reply_error(
+                peer, request, ErrorCode.BAD_MESSAGE, "ewd-register needs an 'application'"
+            )
             return
         if not self._knows_app(app):
-            self._reply_error(peer, request, ErrorCode.NO_APP,
-                              f"no application {app!r} on node {self.name}", app)
+            self._reply_error(
+                peer, request, ErrorCode.NO_APP, f"no application {app!r} on node {self.name}", app
+            )
             return
         token = self.tokens.issue_session(app, time.time())
         peer.send(msgs.encode(msgs.reply(request.type, request.id, {"token": token})))
@@ -312,8 +317,12 @@ class Node:
             self._reply_error(peer, request, ErrorCode.BUSY, "the node is shutting down")
             return
         if not request.token:
-            self._reply_error(peer, request, ErrorCode.NO_TOKEN,
-                              "this message needs a token: send ewd-register first")
+            self._reply_error(
+                peer,
+                request,
+                ErrorCode.NO_TOKEN,
+                "this message needs a token: send ewd-register first",
+            )
             return
         try:
             session = self.tokens.verify(request.token, time.time())
@@ -324,13 +333,23 @@ class Node:
         app = token_app
         if request.application is not None and request.application != token_app:
             if not peer.identity.is_node:
-                self._reply_error(peer, request, ErrorCode.FORBIDDEN,
-                                  "only node links may set 'application'", token_app)
+                self._reply_error(
+                    peer,
+                    request,
+                    ErrorCode.FORBIDDEN,
+                    "only node links may set 'application'",
+                    token_app,
+                )
                 return
             app = request.application
         if self.name in request.via:
-            self._reply_error(peer, request, ErrorCode.HOP_LIMIT,
-                              f"routing loop: {' -> '.join((*request.via, self.name))}", app)
+            self._reply_error(
+                peer,
+                request,
+                ErrorCode.HOP_LIMIT,
+                f"routing loop: {' -> '.join((*request.via, self.name))}",
+                app,
+            )
             return
         deadline = self.config.request_timeout
         if request.deadline_ms is not None:
@@ -345,8 +364,11 @@ class Node:
             deadline=deadline,
             peer_label=peer.name,
             request_bytes=size,
-            on_finish=(functools.partial(self._call_finished, request=request)
-                       if self.flow_listeners else self._call_finished),
+            on_finish=(
+                functools.partial(self._call_finished, request=request)
+                if self.flow_listeners
+                else self._call_finished
+            ),
         )
         self.in_flight += 1
         self._idle.clear()
@@ -357,17 +379,24 @@ class Node:
             return
         loaded = self.apps.get(app)
         if loaded is None:
-            call.fail(ErrorCode.NO_APP if not self._knows_app(app) else ErrorCode.NO_ROUTE,
-                      f"no application {app!r} and no route for it on node {self.name}")
+            call.fail(
+                ErrorCode.NO_APP if not self._knows_app(app) else ErrorCode.NO_ROUTE,
+                f"no application {app!r} and no route for it on node {self.name}",
+            )
             return
         if request.type not in loaded.types:
-            call.fail(ErrorCode.NO_HANDLER, f"application {app!r} has no handler for "
-                      f"{request.type!r}")
+            call.fail(
+                ErrorCode.NO_HANDLER, f"application {app!r} has no handler for {request.type!r}"
+            )
             return
         payload = {
             "app": app,
-            "msg": {"type": request.type, "params": request.params, "id": request.id,
-                    "application": app},
+            "msg": {
+                "type": request.type,
+                "params": request.params,
+                "id": request.id,
+                "application": app,
+            },
             "session": session.to_wire(),
         }
         self.run_local(call, payload)
@@ -401,8 +430,9 @@ class Node:
         call.arm(asyncio.get_running_loop())
         return call
 
-    def _call_finished(self, call: Call, ok: bool, code: str, message_json: str,
-                       request: Request | None = None) -> None:
+    def _call_finished(
+        self, call: Call, ok: bool, code: str, message_json: str, request: Request | None = None
+    ) -> None:
         self.in_flight -= 1
         if self.in_flight == 0:
             self._idle.set()
@@ -426,7 +456,11 @@ class Node:
                 "message_json": message_json,
             }
             if request is not None:  # for payload subscribers (capture needs the request)
-                event["request"] = {"type": request.type, "application": request.application,
-                                    "params": request.params, "id": request.id}
+                event["request"] = {
+                    "type": request.type,
+                    "application": request.application,
+                    "params": request.params,
+                    "id": request.id,
+                }
             for listener in self.flow_listeners:
                 listener(event)

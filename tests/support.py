@@ -120,8 +120,13 @@ class Client:
             return reply
 
 
-def write_node_file(tmp_path: Path, name: str, port: int, extra: str = "",
-                    apps: str = 'trials = "tests.apps.trials"') -> Path:
+def write_node_file(
+    tmp_path: Path,
+    name: str,
+    port: int,
+    extra: str = "",
+    apps: str = 'trials = "tests.apps.trials"',
+) -> Path:
     """A node config file on disk, for running ``qewd-node run`` as a real process."""
     path = tmp_path / f"{name}.toml"
     path.write_text(
@@ -136,7 +141,8 @@ async def start_node_process(config: Path) -> asyncio.subprocess.Process:
     """Start ``qewd-node run CONFIG`` and wait for its 'node NAME: URL' line."""
     proc = await asyncio.create_subprocess_exec(
         str(ROOT / ".venv" / "bin" / "qewd-node") if (ROOT / ".venv").exists() else "qewd-node",
-        "run", str(config),
+        "run",
+        str(config),
         cwd=str(ROOT),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
@@ -145,3 +151,16 @@ async def start_node_process(config: Path) -> asyncio.subprocess.Process:
     line = await asyncio.wait_for(proc.stdout.readline(), scaled(30))
     assert line.startswith(b"node "), line
     return proc
+
+
+async def eventually(predicate: Any, timeout: float = 5.0, what: str = "condition") -> None:
+    """Wait until ``predicate()`` is true, checking every few ms, or fail after ``timeout``.
+
+    For state with no event to wait on (a counter in another object, a link's RTT);
+    everything with an event or a reply is awaited directly instead.
+    """
+    deadline = asyncio.get_running_loop().time() + scaled(timeout)
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)

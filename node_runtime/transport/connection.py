@@ -76,8 +76,10 @@ class Peer:
             # drain, which we skip only while the kernel buffer has room. It saves a
             # loop iteration (a task wake-up) per frame on the hot path.
             ws = self.ws
-            if (ws.protocol.state is State.OPEN
-                    and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT):
+            if (
+                ws.protocol.state is State.OPEN
+                and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT
+            ):
                 ws.protocol.send_text(text.encode())
                 ws.send_data()
                 return

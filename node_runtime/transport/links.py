@@ -10,6 +10,7 @@ failed at once. It does not decide what to send where.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -186,10 +187,8 @@ class PeerLink:
     async def _backoff(self, seconds: float) -> None:
         """Wait before reconnecting, cut short by ``retry_now``."""
         self._retry.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._retry.wait(), seconds)
-        except TimeoutError:
-            pass
 
     def retry_now(self) -> None:
         """Skip the current backoff wait (a peer is known to have just started)."""
@@ -208,8 +207,9 @@ class PeerLink:
                 try:
                     await asyncio.wait_for(pong, self._ping_interval * 2)
                 except TimeoutError:
-                    log.warning("no pong from %s in %.1f s; closing", self.url,
-                                self._ping_interval * 2)
+                    log.warning(
+                        "no pong from %s in %.1f s; closing", self.url, self._ping_interval * 2
+                    )
                     await ws.close(1011, "keepalive ping timeout")
                     return
                 self._rtt = time.perf_counter() - started

@@ -125,9 +125,7 @@ class Worker:
             finally:
                 theirs.close()
             self.pid = self.proc.pid
-            transport, _ = await loop.connect_accepted_socket(
-                lambda: _WorkerProtocol(self), ours
-            )
+            transport, _ = await loop.connect_accepted_socket(lambda: _WorkerProtocol(self), ours)
             self.transport = transport
             transport.write(pack(("init", init)))
             await asyncio.wait_for(asyncio.shield(self.ready), START_TIMEOUT)
@@ -205,7 +203,8 @@ class Worker:
 
     def prefetch(self, job: Job) -> None:
         """Queue a job in the busy worker's socket; it starts when the current one ends."""
-        assert self.transport is not None and self.next_job is None
+        assert self.transport is not None
+        assert self.next_job is None
         self.next_job = job
         self.transport.write(pack(("run", self.seq + 1, job.payload)))
 

@@ -18,8 +18,9 @@ CLI = [sys.executable, "-m", "node_runtime.cli"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_sigterm_drains_in_flight_requests_and_exits_zero(tmp_path: Path) -> None:
@@ -30,8 +31,16 @@ def test_sigterm_drains_in_flight_requests_and_exits_zero(tmp_path: Path) -> Non
         proc = await start_node_process(write_node_file(tmp_path, "n", port))
         async with Client.connect(f"ws://127.0.0.1:{port}/ws") as client:
             await client.register()
-            await client.send_raw(json.dumps({"type": "slow", "id": 1, "token": client.token,
-                                              "params": {"seconds": 1.0, "notify": True}}))
+            await client.send_raw(
+                json.dumps(
+                    {
+                        "type": "slow",
+                        "id": 1,
+                        "token": client.token,
+                        "params": {"seconds": 1.0, "notify": True},
+                    }
+                )
+            )
             started = await client.recv(timeout=10)
             assert started["finished"] is False
             proc.send_signal(signal.SIGTERM)
@@ -54,8 +63,9 @@ def test_token_command_prints_a_verifiable_role_token(tmp_path: Path) -> None:
 
 def test_config_error_names_file_key_and_reason(tmp_path: Path) -> None:
     """A bad value makes `qewd-node run` exit 2 naming the file, the key and the reason."""
-    config = write_node_file(tmp_path, "n", 8080).read_text().replace(
-        "pool_size = 1", "pool_size = -3")
+    config = (
+        write_node_file(tmp_path, "n", 8080).read_text().replace("pool_size = 1", "pool_size = -3")
+    )
     path = tmp_path / "bad.toml"
     path.write_text(config)
     result = _cli("run", str(path))
@@ -67,8 +77,10 @@ def test_config_error_names_file_key_and_reason(tmp_path: Path) -> None:
 def test_check_reports_route_problems_with_codes(tmp_path: Path) -> None:
     """`qewd-node check` lists route-map problems with their codes and exits 1."""
     routes = tmp_path / "routes.toml"
-    routes.write_text('[destinations.a]\nurl = "http://nowhere"\n\n[[routes]]\n'
-                      'application = "x"\ntypes = ["*"]\ndestination = "missing"\n')
+    routes.write_text(
+        '[destinations.a]\nurl = "http://nowhere"\n\n[[routes]]\n'
+        'application = "x"\ntypes = ["*"]\ndestination = "missing"\n'
+    )
     result = _cli("check", str(routes))
     assert result.returncode == 1
     assert "R_BAD_URL" in result.stdout + result.stderr

@@ -15,9 +15,16 @@ def test_demo_mesh_runs_login_groups_and_chain() -> None:
 
     async def scenario() -> None:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "node_runtime.cli", "mesh", "--free-ports",
-            str(ROOT / "examples" / "mesh.toml"), cwd=str(ROOT),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "node_runtime.cli",
+            "mesh",
+            "--free-ports",
+            str(ROOT / "examples" / "mesh.toml"),
+            cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         assert proc.stdout is not None
         urls: dict[str, str] = {}
         try:
@@ -28,18 +35,26 @@ def test_demo_mesh_runs_login_groups_and_chain() -> None:
                 urls[found[1]] = found[2]
             async with Client.connect(urls["orchestrator"]) as client:
                 await client.register("clinic")
-                login = await client.call({"type": "login", "params": {
-                    "username": "ann", "password": "nna"}, "trace": True}, timeout=20)
+                login = await client.call(
+                    {
+                        "type": "login",
+                        "params": {"username": "ann", "password": "nna"},
+                        "trace": True,
+                    },
+                    timeout=20,
+                )
                 assert login["message"].get("ok") is True, login
                 assert [h["node"] for h in login["trace"]] == ["orchestrator", "login"]
                 client.token = login["message"]["token"]
-                saved = await client.call({"type": "savePatient", "params": {
-                    "patient": {"name": "Ann"}}}, timeout=20)
+                saved = await client.call(
+                    {"type": "savePatient", "params": {"patient": {"name": "Ann"}}}, timeout=20
+                )
                 results = saved["message"]["results"]
                 assert set(results) == {"store1", "store2"}
                 assert results["store1"]["id"] == results["store2"]["id"]
-                got = await client.call({"type": "getPatient", "params": {
-                    "id": results["store1"]["id"]}}, timeout=20)
+                got = await client.call(
+                    {"type": "getPatient", "params": {"id": results["store1"]["id"]}}, timeout=20
+                )
                 assert got["message"]["patient"] == {"name": "Ann"}
                 assert got["message"]["node"] in ("store1", "store2")
                 assert got["between"][0]["message"] == {"progress": 50}
@@ -47,7 +62,10 @@ def test_demo_mesh_runs_login_groups_and_chain() -> None:
                 archived = await client.call({"type": "archive", "trace": True}, timeout=20)
                 assert archived["message"]["node"] == "archive"
                 assert [h["node"] for h in archived["trace"]] == [
-                    "orchestrator", "audit", "archive"]
+                    "orchestrator",
+                    "audit",
+                    "archive",
+                ]
         finally:
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), scaled(30)) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from node_runtime.meshrun import free_port
 from tests.support import (
     Client,
+    eventually,
     node_config,
     run,
     running,
@@ -29,19 +29,24 @@ def test_peer_killed_with_requests_in_flight_then_restarted(tmp_path: Path) -> N
         far_file = write_node_file(tmp_path, "far", port)
         far = await start_node_process(far_file)
         url = f"ws://127.0.0.1:{port}/ws"
-        config = node_config(tmp_path, "near", destinations={"far": {"url": url}},
-                             routes=ROUTES)
+        config = node_config(tmp_path, "near", destinations={"far": {"url": url}}, routes=ROUTES)
         try:
             async with running(config) as near, Client.connect(near.url) as client:
                 link = near.mesh.links[url]
                 assert await link.wait_up(scaled(10))
                 await client.register()
                 for i in range(5):
-                    await client.send_raw(json.dumps({
-                        "type": "slow", "id": i, "token": client.token,
-                        "params": {"seconds": 20}}))
-                while link.in_flight < 5:
-                    await asyncio.sleep(0.01)
+                    await client.send_raw(
+                        json.dumps(
+                            {
+                                "type": "slow",
+                                "id": i,
+                                "token": client.token,
+                                "params": {"seconds": 20},
+                            }
+                        )
+                    )
+                await eventually(lambda: link.in_flight == 5, what="5 requests in flight")
                 far.send_signal(signal.SIGKILL)
                 await far.wait()
                 replies = [await client.recv(timeout=5) for _ in range(5)]
@@ -67,8 +72,13 @@ def test_no_answer_within_deadline_is_a_timeout(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with running(node_config(tmp_path, "far", handler_timeout=10)) as far:
-            config = node_config(tmp_path, "near", request_timeout=0.5,
-                                 destinations={"far": {"url": far.url}}, routes=ROUTES)
+            config = node_config(
+                tmp_path,
+                "near",
+                request_timeout=0.5,
+                destinations={"far": {"url": far.url}},
+                routes=ROUTES,
+            )
             async with running(config) as near, Client.connect(near.url) as client:
                 assert await near.mesh.links[far.url].wait_up(scaled(5))
                 await client.register()

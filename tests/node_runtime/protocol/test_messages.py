@@ -71,9 +71,18 @@ def test_too_many_hops_is_hop_limit() -> None:
 
 def test_parse_request_keeps_fields() -> None:
     """A good request keeps id, token, params, application, trace, via and deadline."""
-    request = m.parse_request({"type": "t", "id": "a7", "token": "x", "params": {"a": 1},
-                               "application": "app", "trace": True, "via": ["n1"],
-                               "deadline": 250})
+    request = m.parse_request(
+        {
+            "type": "t",
+            "id": "a7",
+            "token": "x",
+            "params": {"a": 1},
+            "application": "app",
+            "trace": True,
+            "via": ["n1"],
+            "deadline": 250,
+        }
+    )
     assert (request.type, request.id, request.token, request.params) == ("t", "a7", "x", {"a": 1})
     assert (request.application, request.trace, request.via) == ("app", True, ("n1",))
     assert request.deadline_ms == 250.0
@@ -82,18 +91,31 @@ def test_parse_request_keeps_fields() -> None:
 def test_frame_text_is_the_json_of_the_reply() -> None:
     """Splicing an encoded message gives the same frame as encoding the whole reply."""
     text = frame_text("t", "a7", '{"x":1}', ms=1.5, hops=[{"node": "n"}])
-    assert json.loads(text) == {"type": "t", "id": "a7", "finished": True,
-                                "message": {"x": 1}, "ms": 1.5, "trace": [{"node": "n"}]}
+    assert json.loads(text) == {
+        "type": "t",
+        "id": "a7",
+        "finished": True,
+        "message": {"x": 1},
+        "ms": 1.5,
+        "trace": [{"node": "n"}],
+    }
     assert "id" not in json.loads(frame_text("t", None, "{}", finished=False))
 
 
 def test_transit_is_callers_wait_minus_callees_time() -> None:
     """Link transit is derived from the caller's next-hop wait and the callee's total."""
-    hops = with_transit([hop("a", total_ms=5.0, next_ms=4.0), hop("b", total_ms=3.0,
-                         next_ms=2.5), hop("c", total_ms=2.0, handler_ms=1.8)])
+    hops = with_transit(
+        [
+            hop("a", total_ms=5.0, next_ms=4.0),
+            hop("b", total_ms=3.0, next_ms=2.5),
+            hop("c", total_ms=2.0, handler_ms=1.8),
+        ]
+    )
     assert [h.get("transit_ms") for h in hops] == [1.0, 0.5, None]
-    assert with_transit([hop("a", total_ms=1, next_ms=1), hop("b", total_ms=2)])[0][
-        "transit_ms"] == 0.0
+    assert (
+        with_transit([hop("a", total_ms=1, next_ms=1), hop("b", total_ms=2)])[0]["transit_ms"]
+        == 0.0
+    )
     assert is_hop_list(hops)
     assert not is_hop_list([{"x": 1}])
     assert not is_hop_list("no")

@@ -6,9 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from node_runtime.master import Node
 from node_runtime.workers.pool import BusyError, Job, JobResult, WorkerPool
-from tests.support import node_config, run
+from tests.support import eventually, node_config, run
 
 
 def _pool(tmp_path: Path, **options: Any) -> WorkerPool:
@@ -79,8 +81,7 @@ def test_resize_and_stop_worker(tmp_path: Path) -> None:
             await pool.resize(3)
             assert len(pool.workers) == 3
             await pool.resize(1)
-            while len(pool.workers) > 1:
-                await asyncio.sleep(0.01)
+            await eventually(lambda: len(pool.workers) == 1, what="pool shrink")
             pid = next(iter(pool.workers))
             assert pool.stop_worker(pid)
             assert not pool.stop_worker(424242)
@@ -100,16 +101,16 @@ def test_full_queue_raises_busy_and_close_answers_the_rest(tmp_path: Path) -> No
         pool = _pool(tmp_path, max_queue=2)
         await pool.start()
         results: list[JobResult] = []
-        payload = {"app": "trials", "msg": {"type": "slow", "params": {"seconds": 5}},
-                   "session": None}
+        payload = {
+            "app": "trials",
+            "msg": {"type": "slow", "params": {"seconds": 5}},
+            "session": None,
+        }
         pool.submit(Job(payload, results.append))
         pool.submit(Job(payload, results.append))
-        try:
+        with pytest.raises(BusyError) as refused:
             pool.submit(Job(payload, results.append))
-        except BusyError as exc:
-            assert exc.code == "E_BUSY"
-        else:
-            raise AssertionError("third job was accepted")
+        assert refused.value.code == "E_BUSY"
         await pool.close(grace=1.0)
         assert len(results) == 2
         assert all(not r.ok for r in results)
@@ -129,14 +130,25 @@ def test_job_lined_up_behind_a_dying_or_hung_job_runs_elsewhere(tmp_path: Path) 
                 first: asyncio.Future[JobResult] = loop.create_future()
                 second: list[JobResult] = []
                 params = {"seconds": 5}
-                pool.submit(Job({"app": "trials", "msg": {"type": first_type,
-                                 "params": params}, "session": None}, first.set_result))
-                pool.submit(Job({"app": "trials", "msg": {"type": "echo", "params": 1},
-                                 "session": None}, second.append))
+                pool.submit(
+                    Job(
+                        {
+                            "app": "trials",
+                            "msg": {"type": first_type, "params": params},
+                            "session": None,
+                        },
+                        first.set_result,
+                    )
+                )
+                pool.submit(
+                    Job(
+                        {"app": "trials", "msg": {"type": "echo", "params": 1}, "session": None},
+                        second.append,
+                    )
+                )
                 assert pool.lined_up == 1
                 assert (await first).code == code
-                while not second:
-                    await asyncio.sleep(0.01)
+                await eventually(lambda got=second: bool(got), what="second job")
                 assert len(second) == 1
                 assert second[0].ok
                 assert pool.lined_up == 0
