@@ -258,9 +258,7 @@ class MonitorHub:
             batch = session.batch
             if batch:
                 session.batch = []
-                send = session.peer.send
-                for text in batch:
-                    send(text)
+                session.peer.send_many(batch)
 
 
 def flow_text(event: dict[str, Any], *, payloads: bool) -> str:

@@ -92,6 +92,27 @@ class Peer:
         self._drained.clear()
         self._wake.set()
 
+    def send_many(self, texts: list[str]) -> None:
+        """Send several text frames, in one socket write when the socket can take them."""
+        if self.closed or not texts:
+            return
+        ws = self.ws
+        if (
+            not self._out
+            and not self._writing
+            and ws.protocol.state is State.OPEN
+            and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT
+        ):
+            protocol = ws.protocol
+            for text in texts:
+                protocol.send_text(text.encode())
+            # In the OPEN state, data_to_send() holds only frame bytes (no EOF marker),
+            # so joining them is the same as websockets' send_data() in one syscall.
+            ws.transport.write(b"".join(protocol.data_to_send()))
+            return
+        for text in texts:
+            self.send(text)
+
     def close_writer(self) -> None:
         """Let the writer finish what is queued and end."""
         self.closed = True
