@@ -42,6 +42,8 @@ def frame_text(
     return "".join(parts)
 
 
+MAX_KEPT_INTERMEDIATES = 100
+
 FlowSink = Callable[["Call", bool, str, str], None]
 
 
@@ -56,6 +58,7 @@ class Call:
         "done",
         "handler_ms",
         "id",
+        "kept",
         "next_hops",
         "next_ms",
         "node",
@@ -104,6 +107,7 @@ class Call:
         self.next_hops: list[dict[str, Any]] | None = None
         self.worker: int | None = None
         self.cancel_hook: Callable[[], None] | None = None
+        self.kept: list[str] | None = None  # intermediates (JSON) kept for the monitor
         self.timer: asyncio.TimerHandle | None = None
 
     def arm(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -127,6 +131,9 @@ class Call:
         """Relay an intermediate message (``finished: false``) while the call is open."""
         if not self.done:
             self.send(frame_text(type_ or self.type, self.id, message_json, finished=False))
+            kept = self.kept
+            if kept is not None and len(kept) < MAX_KEPT_INTERMEDIATES:
+                kept.append(message_json)
 
     def elapsed_ms(self) -> float:
         """Milliseconds since the request arrived."""

@@ -370,6 +370,9 @@ class Node:
                 else self._call_finished
             ),
         )
+        self.stats.received += 1
+        if self.flow_listeners:
+            call.kept = []  # a console may want the intermediates with the payloads
         self.in_flight += 1
         self._idle.clear()
         call.arm(asyncio.get_running_loop())
@@ -455,6 +458,8 @@ class Node:
                 "time": time.time(),
                 "message_json": message_json,
             }
+            if call.kept:
+                event["intermediates_json"] = call.kept
             if request is not None:  # for payload subscribers (capture needs the request)
                 event["request"] = {
                     "type": request.type,

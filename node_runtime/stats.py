@@ -29,6 +29,7 @@ class NodeStats:
         self.durations: dict[tuple[str, str], deque[float]] = {}
         self.total = 0
         self.total_errors = 0
+        self.received = 0  # requests accepted for routing (total counts finished ones)
 
     def count(self, app: str, type_: str, ok: bool, code: str, ms: float) -> None:
         """Record one finished request."""

@@ -66,7 +66,7 @@ def entry_from_flow(flow: dict[str, Any], started: float, *, redacted: bool) -> 
             "params": request.get("params"),
             "id": request.get("id", flow.get("id")),
         },
-        "intermediates": [],
+        "intermediates": list(flow.get("intermediates") or []),
         "message": reply,
         "ok": bool(flow.get("ok")),
         "code": flow.get("code", ""),

@@ -81,6 +81,7 @@ class MonitorHub:
         self.sessions: list[Session] = []
         self._tasks = TaskSet(f"monitor-{node.name}")
         self._last_total = 0
+        self._last_received = 0
         self._last_errors = 0
         self._last_tick = time.monotonic()
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -171,9 +172,11 @@ class MonitorHub:
         stats = self.node.stats
         pool = self.node.pool.stats()
         interval = max(now - self._last_tick, 1e-6)
-        rate_in = (stats.total - self._last_total) / interval
+        rate_in = (stats.received - self._last_received) / interval
+        rate_out = (stats.total - self._last_total) / interval
         rate_errors = (stats.total_errors - self._last_errors) / interval
         self._last_total = stats.total
+        self._last_received = stats.received
         self._last_errors = stats.total_errors
         self._last_tick = now
         return {
@@ -185,7 +188,7 @@ class MonitorHub:
             "workers": pool["workers"],
             "rates": {
                 "in": round(rate_in, 1),
-                "out": round(rate_in, 1),
+                "out": round(rate_out, 1),
                 "errors": round(rate_errors, 1),
             },
             "totals": {"messages": stats.total, "errors": stats.total_errors},
@@ -265,6 +268,7 @@ def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
     """A ``flow`` frame; with payloads the reply JSON is spliced in, not re-encoded."""
     flow = event.copy()
     flow.pop("message_json", None)
+    intermediates = flow.pop("intermediates_json", None)
     request = flow.pop("request", None)
     body = _encode(flow)
     if not payloads:
@@ -272,4 +276,6 @@ def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
     extra = ',"reply":' + str(event.get("message_json") or "null")
     if request is not None:
         extra += ',"request":' + _encode(request)
+    if intermediates:
+        extra += ',"intermediates":[' + ",".join(intermediates) + "]"
     return '{"kind":"flow","flow":' + body[:-1] + extra + "}}"

@@ -57,6 +57,8 @@ def test_capture_has_header_and_redacted_tokens(tmp_path: Path) -> None:
     assert [e["request"]["type"] for e in capture.entries] == ["echo", "progress", "refuse"]
     echo = capture.entries[0]
     assert echo["request"]["params"] == {"a": [1, 2]}
+    assert echo["intermediates"] == []
+    assert capture.entries[1]["intermediates"] == [{"step": 0}, {"step": 1}, {"note": "typed"}]
     assert echo["request"]["application"] in ("trials", None)
     assert echo["message"]["token"] == REDACTED
     assert capture.entries[2]["ok"] is False
