@@ -67,6 +67,7 @@ class Call:
         "queue_ms",
         "request_bytes",
         "send",
+        "session_id",
         "started",
         "timer",
         "trace",
@@ -108,6 +109,7 @@ class Call:
         self.worker: int | None = None
         self.cancel_hook: Callable[[], None] | None = None
         self.kept: list[str] | None = None  # intermediates (JSON) kept for the monitor
+        self.session_id = ""  # the token's sid: lets a replay follow one session
         self.timer: asyncio.TimerHandle | None = None
 
     def arm(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -373,6 +373,7 @@ class Node:
         self.stats.received += 1
         if self.flow_listeners:
             call.kept = []  # a console may want the intermediates with the payloads
+            call.session_id = str(session.get("sid", ""))
         self.in_flight += 1
         self._idle.clear()
         call.arm(asyncio.get_running_loop())
@@ -456,6 +457,7 @@ class Node:
                 "reply_bytes": len(message_json),
                 "trace": call.hop_list(elapsed),
                 "time": time.time(),
+                "session": call.session_id,
                 "message_json": message_json,
             }
             if call.kept:

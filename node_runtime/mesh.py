@@ -245,7 +245,8 @@ class Mesh:
             token = None
             for value in results.values():
                 if isinstance(value, dict) and "token" in value:
-                    token = token or value.pop("token")
+                    member_token = value.pop("token")
+                    token = token or member_token
             failures = [v for v in results.values() if is_error(v)]
             if failures and len(failures) == len(results):
                 codes = {str(v["code"]) for v in failures}

@@ -58,6 +58,7 @@ def entry_from_flow(flow: dict[str, Any], started: float, *, redacted: bool) -> 
     entry = {
         "t": round(float(flow.get("time", started)) - started, 6),
         "node": flow.get("node", ""),
+        "session": flow.get("session", ""),
         "from": flow.get("from", ""),
         "to": flow.get("to", ""),
         "request": {

@@ -155,6 +155,7 @@ async def replay(
         raise NodeError("speed must be positive", "E_USAGE")
     service = TokenService(TokenSettings(secret=secret)) if secret else None
     tokens: dict[str, str] = {}
+    chained: dict[tuple[str, str], str] = {}
     report = ReplayReport(compared=compare)
     ignored = frozenset(ignore)
     async with connect(endpoint_url(target, "/ws"), max_size=None) as ws:
@@ -162,7 +163,12 @@ async def replay(
         tasks = TaskSet("replay")
         tasks.spawn(conn.read(), "reader")
 
-        async def token_for(app: str) -> str:
+        async def token_for(app: str, session: str) -> str:
+            # Requests of one captured session are replayed as one session: each
+            # reply's refreshed token (with what its handler stored in the session,
+            # e.g. a login) is used for the session's next request.
+            if session and (app, session) in chained:
+                return chained[app, session]
             if token:
                 return token
             if app not in tokens:
@@ -176,10 +182,11 @@ async def replay(
         async def one(index: int, entry: dict[str, Any]) -> None:
             request = entry["request"]
             app = str(request.get("application") or "")
+            session = str(entry.get("session") or "")
             frame = {
                 "type": request["type"],
                 "params": request.get("params"),
-                "token": await token_for(app),
+                "token": await token_for(app, session),
             }
             started = time.perf_counter()
             report.sent += 1
@@ -195,6 +202,8 @@ async def replay(
             report.latencies_ms.append((time.perf_counter() - started) * 1000.0)
             message = reply.get("message")
             failed = isinstance(message, dict) and "error" in message
+            if session and isinstance(message, dict) and isinstance(message.get("token"), str):
+                chained[app, session] = message["token"]
             report.errors += failed
             report.ok += not failed
             if compare:

@@ -18,7 +18,7 @@ from node_runtime.errors import NodeError
 from node_runtime.tasks import TaskSet
 from qewd_console.session.embedded import Attachment
 from qewd_console.session.mirror import NodeMirror
-from qewd_console.session.monitor_client import MonitorClient, MonitorError
+from qewd_console.session.monitor_client import MonitorClient, MonitorError, probe
 from qewd_console.session.ring import SeqRing
 from qewd_console.session.ws_client import CallResult, WsClient
 
@@ -68,6 +68,24 @@ class ConsoleSession:
         self._tasks.spawn(client.run(), f"monitor:{key}")
         return mirror
 
+    async def connect(self, attachment: Attachment) -> NodeMirror:
+        """Check the node answers with this token (raising ``MonitorError`` why not), attach.
+
+        Attaching again to a URL already attached replaces its client (a new token).
+        """
+        attachment = Attachment(attachment.url.strip(), attachment.token.strip())
+        await probe(attachment.url, attachment.token)
+        await self.detach(attachment.url)
+        return self.attach(attachment)
+
+    async def detach(self, key: str) -> None:
+        """Stop watching a node and forget its mirror."""
+        client = self.clients.pop(key, None)
+        self.mirrors.pop(key, None)
+        if client is not None:
+            await client.close()
+            self._emit("detached", key)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run an op in the background; a NodeError becomes a reported error."""
 
@@ -89,15 +107,17 @@ class ConsoleSession:
             listener(event, key)
 
     def _state(self, key: str, state: str, reason: str) -> None:
-        mirror = self.mirrors[key]
-        if state == "up":
+        mirror = self.mirrors.get(key)
+        if mirror is None or state == "up":
             return  # "up" is declared by the snapshot
         mirror.state = state
         mirror.error = reason
         self._emit("state", key)
 
     def _frame(self, key: str, frame: dict[str, Any]) -> None:
-        mirror = self.mirrors[key]
+        mirror = self.mirrors.get(key)
+        if mirror is None:
+            return  # detached while a frame was on its way
         if frame.get("kind") == "flow":
             flow = frame.get("flow")
             if isinstance(flow, dict):

@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 from node_runtime.errors import NodeError
 
 OP_TIMEOUT = 10.0
+PROBE_TIMEOUT = 10.0
 
 
 class MonitorError(NodeError):
@@ -34,6 +35,54 @@ def monitor_url(url: str) -> str:
     """``ws://host:port[/ws]`` -> ``ws://host:port/monitor``."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme or "ws", parts.netloc, "/monitor", "", ""))
+
+
+def check_url(url: str) -> str:
+    """Refuse what cannot be a node's WebSocket URL; returns a reason, or "" if fine."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("ws", "wss"):
+        return "the URL must start with ws:// or wss://"
+    if not parts.hostname:
+        return "the URL has no host"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "the URL's port is not a number in 0..65535"
+    return ""
+
+
+async def probe(url: str, token: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
+    """Open ``/monitor`` once and return the snapshot; raise ``MonitorError`` saying why not.
+
+    Codes: ``E_USAGE`` (bad URL), ``E_AUTH`` (HTTP 401/403), ``E_PEER_DOWN`` (refused,
+    unreachable, closed), ``E_TIMEOUT``.
+    """
+    reason = check_url(url)
+    if reason:
+        raise MonitorError(f"bad URL {url!r}: {reason}", "E_USAGE")
+    try:
+        async with asyncio.timeout(timeout):
+            async with connect(
+                monitor_url(url.strip()),
+                max_size=None,
+                additional_headers={"Authorization": f"Bearer {token}"},
+            ) as ws:
+                while True:
+                    frame = json.loads(await ws.recv())
+                    if isinstance(frame, dict) and frame.get("kind") == "snapshot":
+                        return frame
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+        code = "E_AUTH" if status in (401, 403) else "E_PEER_DOWN"
+        raise MonitorError(f"refused: HTTP {status} {body}".strip(), code) from exc
+    except InvalidURI as exc:
+        raise MonitorError(f"bad URL {url!r}: {exc}", "E_USAGE") from exc
+    except TimeoutError as exc:
+        raise MonitorError(f"no snapshot from {url} within {timeout:g} s", "E_TIMEOUT") from exc
+    except (OSError, WebSocketException, ValueError) as exc:
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MonitorError(f"cannot reach {url}: {text or type(exc).__name__}", "E_PEER_DOWN") from exc
 
 
 class MonitorClient:

@@ -174,3 +174,30 @@ def test_har_export_has_websocket_messages() -> None:
     assert json.loads(sent["data"]) == {"type": "echo", "params": 1, "id": 3}
     assert json.loads(received["data"])["message"] == {"echo": 1}
     assert received["time"] > sent["time"]
+
+
+def test_replay_follows_each_captured_session(tmp_path: Path) -> None:
+    """A login then a request that needs it replay without mismatch: tokens chain per session."""
+
+    async def scenario() -> None:
+        out = tmp_path / "s.jsonl"
+        async with running(node_config(tmp_path)) as node:
+            ready = asyncio.Event()
+            tasks = TaskSet("test")
+            recording = tasks.spawn(
+                record(node.url, role_token("admin"), out, ready=ready, max_entries=3), "rec"
+            )
+            await ready.wait()
+            async with Client.connect(node.url) as client:
+                await client.register()
+                assert (await client.call({"type": "whoami"}))["message"]["authenticated"] is False
+                client.token = (await client.call({"type": "login"}))["message"]["token"]
+                assert (await client.call({"type": "whoami"}))["message"]["authenticated"] is True
+            assert (await recording).entries == 3
+            capture = read_capture(out)
+            assert len({e["session"] for e in capture.entries}) == 1
+            report = await replay(capture, node.url, secret=SECRET, compare=True, ignore=IGNORE)
+            assert report.mismatches == []
+            assert report.ok == 3
+
+    run(scenario())

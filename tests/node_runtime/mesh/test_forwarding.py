@@ -199,6 +199,8 @@ def test_groups_all_and_balance(tmp_path: Path) -> None:
                 results = both["message"]["results"]
                 assert {results["s1"]["node"], results["s2"]["node"]} == {"s1", "s2"}
                 assert "token" in both["message"]
+                assert "token" not in results["s1"]
+                assert "token" not in results["s2"]
                 partial = await client.call({"type": "whoami"})
                 assert partial["message"]["results"]["dead"]["code"] == "E_PEER_DOWN"
                 assert partial["message"]["results"]["s1"]["authenticated"] is False
