@@ -3,6 +3,8 @@
 The node runs in its own host process (benchlib.Host), the load generator (16 closed-loop
 clients sending ``echo``) in a client process, and the console in a third process: it
 subscribes with ``max_rate`` 10000 and ``payloads`` on (admin) and reads everything.
+A third kind of round has the console keep the default subscription (flows capped at
+200/s, no payloads), which is what the desktop console asks for by default.
 Rounds alternate bare / watched; the best of each is compared (target: watched >= 0.9x).
 
 Run: .venv/bin/python bench/bench_monitor.py [--seconds 4] [--rounds 3] [--pool 2]
@@ -26,13 +28,15 @@ from node_runtime.protocol.tokens import TokenService, TokenSettings
 from tests.support import SECRET
 
 
-async def _console(url: str, conn: Connection) -> None:
+async def _console(url: str, conn: Connection, full: bool) -> None:
     token = TokenService(TokenSettings(secret=SECRET)).issue_role("admin", "bench", time.time(), 60)
     monitor = url.removesuffix("/ws") + "/monitor"
     counts = {"flows": 0, "dropped": 0, "bytes": 0}
     headers = {"Authorization": f"Bearer {token}"}
     async with connect(monitor, additional_headers=headers, max_size=None) as ws:
-        op = {"op": "subscribe", "id": 1, "max_rate": 10000, "payloads": True}
+        op: dict[str, Any] = {"op": "subscribe", "id": 1}
+        if full:
+            op.update(max_rate=10000, payloads=True)
         await ws.send(json.dumps(op))
         loop = asyncio.get_running_loop()
         stop = loop.run_in_executor(None, conn.recv)
@@ -48,20 +52,22 @@ async def _console(url: str, conn: Connection) -> None:
             elif kind == "flow":
                 counts["flows"] += 1
                 counts["bytes"] += len(data)
-                assert "reply" in frame["flow"]
+                assert ("reply" in frame["flow"]) is full
             elif kind == "stats":
                 counts["dropped"] += frame["flows_dropped"]
     conn.send(counts)
 
 
-def _console_main(url: str, conn: Connection) -> None:
-    asyncio.run(_console(url, conn))
+def _console_main(url: str, conn: Connection, full: bool) -> None:
+    asyncio.run(_console(url, conn, full))
 
 
-def watched_round(url: str, clients: int, seconds: float) -> tuple[dict[str, Any], dict[str, int]]:
+def watched_round(
+    url: str, clients: int, seconds: float, full: bool = True
+) -> tuple[dict[str, Any], dict[str, int]]:
     """One throughput round with a console process attached."""
     conn, child = benchlib.CTX.Pipe()
-    proc = benchlib.CTX.Process(target=_console_main, args=(url, child), daemon=True)
+    proc = benchlib.CTX.Process(target=_console_main, args=(url, child, full), daemon=True)
     proc.start()
     assert conn.recv() == "ready"
     result = benchlib.run_client("throughput", url=url, clients=clients, seconds=seconds)
@@ -90,7 +96,8 @@ def main() -> None:
         try:
             bare: list[float] = []
             watched: list[float] = []
-            cost: dict[str, list[float]] = {"bare": [], "watched": []}
+            default: list[float] = []
+            cost: dict[str, list[float]] = {"bare": [], "watched": [], "default": []}
             for round_no in range(1, args.rounds + 1):
                 before = node.cpu_seconds()["master"]
                 plain = benchlib.run_client(
@@ -111,12 +118,25 @@ def main() -> None:
                     f"master={cost['watched'][-1]:.0f}us/req flows={counts['flows']} "
                     f"dropped={counts['dropped']} flow_bytes={counts['bytes']}"
                 )
+                before = node.cpu_seconds()["master"]
+                result, counts = watched_round(node.url, args.clients, args.seconds, full=False)
+                cost["default"].append(master_us(node, before, result))
+                default.append(result["req_s"])
+                print(
+                    f"round {round_no} default console: {benchlib.fmt(result)} "
+                    f"master={cost['default'][-1]:.0f}us/req flows={counts['flows']} "
+                    f"dropped={counts['dropped']}"
+                )
         finally:
             node.stop()
     ratio = max(watched) / max(bare)
     print(
         f"master CPU per request (best): no console {min(cost['bare']):.0f} us | "
-        f"console {min(cost['watched']):.0f} us"
+        f"console {min(cost['watched']):.0f} us | default console {min(cost['default']):.0f} us"
+    )
+    print(
+        f"best req/s with a console on the default subscription (200 flows/s, no payloads): "
+        f"{max(default):,.0f} | ratio {max(default) / max(bare):.3f}"
     )
     print(
         f"best req/s: no console {max(bare):,.0f} | console at full flow rate with payloads "

@@ -89,3 +89,14 @@ class RoutesModel(RowsModel):
     """Routes of one node's map, in order (first match wins)."""
 
     columns = ("application", "types", "path", "method", "destination")
+
+
+class MismatchesModel(RowsModel):
+    """Replies of a replay that differ from the capture: entry number, type, diff lines."""
+
+    columns = ("entry", "type", "diff")
+
+    def text(self, row: dict[str, Any], column: str) -> str:
+        if column == "diff":
+            return " · ".join(str(line) for line in row.get("diff") or [])
+        return super().text(row, column)

@@ -82,7 +82,9 @@ async def probe(url: str, token: str, timeout: float = PROBE_TIMEOUT) -> dict[st
         raise MonitorError(f"no snapshot from {url} within {timeout:g} s", "E_TIMEOUT") from exc
     except (OSError, WebSocketException, ValueError) as exc:
         text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise MonitorError(f"cannot reach {url}: {text or type(exc).__name__}", "E_PEER_DOWN") from exc
+        raise MonitorError(
+            f"cannot reach {url}: {text or type(exc).__name__}", "E_PEER_DOWN"
+        ) from exc
 
 
 class MonitorClient:

@@ -58,7 +58,9 @@ class KeyringTokenStore:
 
     def __init__(self, keyring: ModuleType) -> None:
         self._keyring = keyring
-        self.description = f"tokens are kept in the OS keyring ({type(keyring.get_keyring()).__name__})"
+        self.description = (
+            f"tokens are kept in the OS keyring ({type(keyring.get_keyring()).__name__})"
+        )
 
     def get(self, url: str) -> str | None:
         value = self._keyring.get_password(SERVICE, url)
@@ -70,7 +72,7 @@ class KeyringTokenStore:
     def delete(self, url: str) -> None:
         try:
             self._keyring.delete_password(SERVICE, url)
-        except Exception:  # noqa: BLE001 - keyring raises backend-specific errors when absent
+        except Exception:
             return
 
 
@@ -82,6 +84,6 @@ def default_token_store() -> TokenStore:
         if float(getattr(backend, "priority", 0)) <= 0:
             return MemoryTokenStore()  # keyring's "fail"/null backends have priority 0
         keyring.get_password(SERVICE, "probe")  # a locked or broken backend raises here
-    except Exception:  # noqa: BLE001 - any failure means "no usable keyring"
+    except Exception:
         return MemoryTokenStore()
     return KeyringTokenStore(keyring)

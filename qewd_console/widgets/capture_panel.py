@@ -1,24 +1,37 @@
-"""The capture/replay panel: record a node's traffic to a file, replay it anywhere."""
+"""The capture/replay panel: record a node's traffic, export HAR, replay it anywhere.
+
+Views and requests only (by signal); ``CaptureControl`` runs them and reports back here:
+progress (determinate during replay), summaries, and the table of mismatches with diffs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
+
+from node_runtime.capture.replay import Mismatch
+from qewd_console.models.tables import MismatchesModel
 
 
 class CapturePanel(QWidget):
@@ -26,7 +39,9 @@ class CapturePanel(QWidget):
 
     capture_requested = Signal(str, str, float)  # node key, file, seconds (0 = until stop)
     stop_requested = Signal()
-    replay_requested = Signal(str, str, str, float, bool)  # key, file, mode, speed, compare
+    replay_requested = Signal(str, str, str, float, bool, str)  # key, file, mode, speed,
+    # compare, secret ("" = register for session tokens)
+    har_requested = Signal(str, str)  # capture file, HAR file
 
     def __init__(self, default_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +71,12 @@ class CapturePanel(QWidget):
         self.speed.setSuffix(" x")
         self.compare = QCheckBox("Compare replies with the capture")
         self.compare.setChecked(True)
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("mesh JWT secret: mint fresh tokens (empty: register)")
+        self.har = QPushButton("Export HAR…")
+        self.har.setToolTip("write the capture file as HAR 1.2 (_webSocketMessages)")
+        self.har.clicked.connect(self._export)
         self.replay = QPushButton("Replay")
         self.replay.clicked.connect(self._replay)
         self.progress = QProgressBar()
@@ -64,6 +85,19 @@ class CapturePanel(QWidget):
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("capture and replay summaries")
+        self.mismatches = MismatchesModel()
+        self.mismatch_table = QTableView()
+        self.mismatch_table.setModel(self.mismatches)
+        self.mismatch_table.verticalHeader().setVisible(False)
+        self.mismatch_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.mismatch_table.horizontalHeader().setStretchLastSection(True)
+        self.mismatch_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.mismatch_table.selectionModel().selectionChanged.connect(self._mismatch_selected)
+        self.mismatch_diff = QPlainTextEdit()
+        self.mismatch_diff.setReadOnly(True)
+        self.mismatch_diff.setPlaceholderText("select a mismatch to see its diff")
         form = QFormLayout()
         form.addRow("Capture file", file_row)
         form.addRow("Record at node", self.source)
@@ -72,16 +106,24 @@ class CapturePanel(QWidget):
         buttons.addWidget(self.record)
         buttons.addWidget(self.stop)
         buttons.addStretch(1)
+        buttons.addWidget(self.har)
         form.addRow(buttons)
         form.addRow("Replay to node", self.target)
         form.addRow("Mode", self.mode)
         form.addRow("Speed (timed)", self.speed)
+        form.addRow("Token secret", self.secret)
         form.addRow(self.compare)
         form.addRow(self.replay)
+        results = QSplitter()
+        results.addWidget(self.mismatch_table)
+        results.addWidget(self.mismatch_diff)
+        lower = QSplitter(Qt.Orientation.Vertical)
+        lower.addWidget(self.output)
+        lower.addWidget(results)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
-        layout.addWidget(self.output, 1)
+        layout.addWidget(lower, 1)
 
     def set_nodes(self, nodes: list[tuple[str, str]]) -> None:
         for box in (self.source, self.target):
@@ -113,7 +155,16 @@ class CapturePanel(QWidget):
                 self.mode.currentText(),
                 self.speed.value(),
                 self.compare.isChecked(),
+                self.secret.text().strip(),
             )
+
+    def _export(self) -> None:
+        source = Path(self.file.text())
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export HAR", str(source.with_suffix(".har")), "HAR (*.har)"
+        )
+        if path:
+            self.har_requested.emit(str(source), path)
 
     def busy(self, on: bool, what: str = "") -> None:
         """Show long work as an indeterminate progress bar; lock the buttons meanwhile."""
@@ -126,3 +177,23 @@ class CapturePanel(QWidget):
     def show_text(self, text: str) -> None:
         self.busy(False)
         self.output.appendPlainText(text)
+
+    def show_progress(self, done: int, total: int) -> None:
+        """Determinate progress of a replay: ``done`` of ``total`` requests answered."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat("replaying %v/%m (%p%)")
+
+    def show_mismatches(self, mismatches: Sequence[Mismatch]) -> None:
+        self.mismatches.set_rows([{**asdict(m), "entry": m.index} for m in mismatches])
+        self.mismatch_diff.setPlainText(
+            f"{len(mismatches)} mismatch(es)" if mismatches else "no mismatches"
+        )
+
+    def _mismatch_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        row = self.mismatches.row(rows[0].row()) if rows else None
+        if row is not None:
+            self.mismatch_diff.setPlainText(
+                f"#{row['entry']} {row['type']}\n" + "\n".join(str(d) for d in row["diff"])
+            )

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,17 +22,21 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from node_runtime.errors import NodeError
+from qewd_console.models.connections import ConnectionBook
 from qewd_console.models.flows import FlowsModel
 from qewd_console.plots.latency import LatencyPlots
-from qewd_console.session.capture import CaptureJob, run_capture, run_replay
 from qewd_console.session.console import ConsoleSession
+from qewd_console.session.embedded import Attachment
 from qewd_console.session.monitor_client import MonitorError
+from qewd_console.session.token_store import TokenStore, default_token_store
 from qewd_console.session.traffic import TrafficGenerator
 from qewd_console.session.ws_client import CallResult
+from qewd_console.widgets.capture_control import CaptureControl
 from qewd_console.widgets.capture_panel import CapturePanel
 from qewd_console.widgets.composer import Composer
+from qewd_console.widgets.connect_dialog import ConnectDialog
 from qewd_console.widgets.flows_panel import FlowsPanel
+from qewd_console.widgets.link_panel import LinkPanel
 from qewd_console.widgets.mesh_graph import MeshGraph
 from qewd_console.widgets.node_panel import NodePanel
 from qewd_console.widgets.routes_editor import RoutesEditor
@@ -46,21 +50,33 @@ class MainWindow(QMainWindow):
     """Graph and flows on the left; latency, node, routes and composer on the right."""
 
     def __init__(
-        self, session: ConsoleSession, traffic: TrafficGenerator | None = None, dark: bool = False
+        self,
+        session: ConsoleSession,
+        traffic: TrafficGenerator | None = None,
+        dark: bool = False,
+        *,
+        settings: QSettings | None = None,
+        tokens: TokenStore | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self.settings = settings if settings is not None else QSettings()
+        self.book = ConnectionBook(
+            self.settings, tokens if tokens is not None else default_token_store()
+        )
+        self.connect_dialog: ConnectDialog | None = None
         self.traffic = traffic
         self.dark = dark
         self.selected = ""
         self._seen_version = -1
         self.setWindowTitle("QEWD Mesh console")
         self.resize(1500, 900)
-        self.graph = MeshGraph(session)
+        self.graph = MeshGraph(session, self.settings)
         self.flows_model = FlowsModel(session)
         self.flows = FlowsPanel(self.flows_model)
         self.plots = LatencyPlots(session)
         self.node_panel = NodePanel()
+        self.link_panel = LinkPanel(session)
         self.routes = RoutesEditor()
         self.composer = Composer()
         self.left_tabs = QTabWidget()
@@ -76,12 +92,14 @@ class MainWindow(QMainWindow):
         self.right_tabs.addTab(self.routes, "Routes")
         self.capture = CapturePanel(Path(tempfile.gettempdir()))
         self.right_tabs.addTab(self.capture, "Capture/replay")
-        self.capture_job: CaptureJob | None = None
+        self.right_tabs.addTab(self.link_panel, "Link")
+        self.capture_control = CaptureControl(session, self.capture)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(self.right_tabs)
         main.setSizes([900, 600])
         self.setCentralWidget(main)
+        self._menu()
         self._toolbar()
         self._status()
         self._shortcuts()
@@ -92,9 +110,6 @@ class MainWindow(QMainWindow):
         self.routes.validate_requested.connect(self._validate)
         self.routes.apply_requested.connect(self._apply)
         self.composer.fire_requested.connect(self._fire)
-        self.capture.capture_requested.connect(self._capture)
-        self.capture.stop_requested.connect(self._stop_capture)
-        self.capture.replay_requested.connect(self._replay)
         self.flows.payloads_toggled.connect(
             lambda on: session.spawn(session.set_payloads(on), "payloads")
         )
@@ -110,6 +125,17 @@ class MainWindow(QMainWindow):
         self.slow_timer.start()
 
     # -- construction ---------------------------------------------------------------
+
+    def _menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.connect_action = QAction("&Connect…", self)
+        self.connect_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.connect_action.triggered.connect(self.open_connect_dialog)
+        file_menu.addAction(self.connect_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
 
     def _toolbar(self) -> None:
         bar = self.addToolBar("Main")
@@ -182,6 +208,7 @@ class MainWindow(QMainWindow):
             mirror = self.session.mirrors.get(self.selected)
             self.node_panel.show_node(mirror)
             self.routes.show_node(mirror)
+            self.link_panel.refresh()
 
     def _slow_tick(self) -> None:
         parts = []
@@ -234,18 +261,35 @@ class MainWindow(QMainWindow):
             self.composer.target.setCurrentIndex(index)
 
     def _link_selected(self, src: str, url: str) -> None:
-        mirror = self.session.mirrors.get(src)
-        if mirror is None:
-            return
-        link = mirror.links.get(url, {})
-        target = self.session.node_for_url(url)
-        self.statusBar().showMessage(
-            f"link {mirror.label} → {target.label if target else url}: {link.get('state')}, "
-            f"RTT {link.get('rtt_ms')} ms, in flight {link.get('in_flight')}, "
-            f"sent {link.get('sent')}, reconnects {link.get('reconnects')}"
-            + (f", error {link.get('error')}" if link.get("error") else ""),
-            10000,
-        )
+        self.link_panel.show_link(src, url)
+        self.right_tabs.setCurrentWidget(self.link_panel)
+
+    # -- connecting -----------------------------------------------------------------
+
+    def open_connect_dialog(self) -> ConnectDialog:
+        """File → Connect…: one dialog per window, reused."""
+        if self.connect_dialog is None:
+            self.connect_dialog = ConnectDialog(self.book, self)
+            self.connect_dialog.connect_requested.connect(self._connect)
+        self.connect_dialog.refresh()
+        self.connect_dialog.open()
+        return self.connect_dialog
+
+    def _connect(self, url: str, token: str, label: str) -> None:
+        dialog = self.connect_dialog
+        assert dialog is not None
+
+        async def run() -> None:
+            try:
+                mirror = await self.session.connect(Attachment(url, token))
+            except MonitorError as exc:
+                dialog.show_failure(f"{exc.text} ({exc.code})")
+                return
+            dialog.show_connected(url, token, label)
+            self.statusBar().showMessage(f"attached to {url}", 5000)
+            self.select_node(mirror.key)
+
+        self.session.spawn(run(), "connect")
 
     # -- requests from views --------------------------------------------------------
 
@@ -323,45 +367,6 @@ class MainWindow(QMainWindow):
                 raise
 
         self.session.spawn(run(), "compose")
-
-    def _capture(self, key: str, file: str, seconds: float) -> None:
-        client = self.session.clients.get(key)
-        if client is None:
-            return
-        job = self.capture_job = CaptureJob(Path(file))
-
-        async def run() -> None:
-            try:
-                result = await run_capture(job, key, client.token, seconds or None)
-            except NodeError as exc:
-                self.capture.show_text(f"capture failed: {exc.text} ({exc.code})")
-                raise
-            self.capture.show_text(
-                f"recorded {result.entries} exchanges at {result.node} into {result.path}"
-                f" ({result.dropped} dropped by the node's rate cap)"
-            )
-
-        self.session.spawn(run(), "capture")
-
-    def _stop_capture(self) -> None:
-        if self.capture_job is not None:
-            self.capture_job.stop.set()
-
-    def _replay(self, key: str, file: str, mode: str, speed: float, compare: bool) -> None:
-        mirror = self.session.mirrors.get(key)
-        url = mirror.url if mirror else key
-
-        async def run() -> None:
-            try:
-                report = await run_replay(Path(file), url, mode=mode, speed=speed, compare=compare)
-            except (NodeError, OSError) as exc:
-                self.capture.show_text(f"replay failed: {exc}")
-                return
-            self.capture.show_text(
-                f"replay to {mirror.label if mirror else url}:\n" + report.summary()
-            )
-
-        self.session.spawn(run(), "replay")
 
     def _composed(self, result: CallResult) -> None:
         self.composer.show_result(result)

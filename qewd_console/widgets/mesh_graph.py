@@ -2,15 +2,28 @@
 
 Reads session mirrors and the flow ring on a timer. A fixed pool of dot items is reused
 for animation, so the item count never depends on traffic. Layout is layered from the
-entry nodes and stable: a node keeps its place, and where the user dragged it.
+entry nodes and stable: a node keeps its place, and where the user dragged it. Dragged
+places are saved in QSettings under the set of node names, and restored when the same
+set of nodes is seen again (the next start of the same mesh).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPen, QResizeEvent
+from PySide6.QtCore import QPointF, QSettings, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -28,6 +41,14 @@ HEALTH = {"ok": QColor("#3fb950"), "warn": QColor("#d29922"), "bad": QColor("#f8
 DOTS = 80
 DOTS_PER_LINK_TICK = 3
 NODE_W, NODE_H = 150.0, 68.0
+LAYOUT_GROUP = "graph_layouts"
+
+
+def layout_key(names: set[str]) -> str:
+    """Settings key of a set of node names: order-free, and free of the ``/`` and ``\\``
+    that QSettings reads as group separators (names may hold anything)."""
+    digest = hashlib.sha256(json.dumps(sorted(names)).encode()).hexdigest()[:20]
+    return f"{LAYOUT_GROUP}/{digest}"
 
 
 def latency_colour(rtt: float | None) -> QColor:
@@ -104,9 +125,14 @@ class MeshGraph(QGraphicsView):
     node_selected = Signal(str)
     link_selected = Signal(str, str)
 
-    def __init__(self, session: ConsoleSession, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: ConsoleSession, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self.settings = settings
+        self._restored_for: frozenset[str] = frozenset()
+        self.paints = 0  # viewport paint events, for the console benchmark
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMinimumSize(420, 260)
@@ -152,7 +178,7 @@ class MeshGraph(QGraphicsView):
     def refresh(self) -> None:
         """Sync items with the mirrors and advance the dots (called ~25 times a second)."""
         session = self.session
-        changed = False
+        changed = self._forget_detached()
         for key, mirror in session.mirrors.items():
             for url in mirror.links:
                 target = session.node_for_url(url)
@@ -169,6 +195,7 @@ class MeshGraph(QGraphicsView):
                 changed = True
         if changed:
             self._relayout()
+        self._restore_layout()
         fill = QColor("#161b22") if self.dark else QColor("#ffffff")
         text = QColor("#e6edf3") if self.dark else QColor("#1f2328")
         for key, node_item in self.nodes.items():
@@ -262,11 +289,72 @@ class MeshGraph(QGraphicsView):
                 dot.item.setPos(self.nodes[src].pos())
                 dot.item.setVisible(True)
 
+    def _forget_detached(self) -> bool:
+        """Drop items of nodes no longer attached; True if any went."""
+        gone = [key for key in self.nodes if key not in self.session.mirrors]
+        for key in gone:
+            self.scene().removeItem(self.nodes.pop(key))
+        for pair in [p for p in self.links if p[0] in gone or p[1] in gone]:
+            link = self.links.pop(pair)
+            self.scene().removeItem(link.label)
+            self.scene().removeItem(link)
+        if gone:
+            for dot in self.dots:
+                dot.progress = 1.0
+                dot.item.setVisible(False)
+        return bool(gone)
+
+    def _names(self) -> dict[str, str] | None:
+        """Node name -> key, once every attached node has told its name."""
+        mirrors = self.session.mirrors.values()
+        if not mirrors or any(not m.name for m in mirrors):
+            return None
+        return {m.name: m.key for m in mirrors}
+
+    def _restore_layout(self) -> None:
+        names = self._names()
+        if names is None or frozenset(names) == self._restored_for:
+            return
+        self._restored_for = frozenset(names)
+        saved = self.settings.value(layout_key(set(names)), "")
+        try:
+            places = json.loads(str(saved)) if saved else {}
+        except ValueError:
+            return  # a damaged entry: keep the computed layout
+        for name, xy in places.items() if isinstance(places, dict) else ():
+            item = self.nodes.get(names.get(name, ""))
+            if item is not None and isinstance(xy, list) and len(xy) == 2:
+                item.setPos(QPointF(float(xy[0]), float(xy[1])))
+                item.setData(0, "placed")
+        if places:
+            self.fit()
+
+    def save_layout(self) -> None:
+        """Remember every node's place under this set of names."""
+        names = self._names()
+        if names is None:
+            return
+        places = {
+            name: [self.nodes[key].pos().x(), self.nodes[key].pos().y()]
+            for name, key in names.items()
+            if key in self.nodes
+        }
+        self.settings.setValue(layout_key(set(names)), json.dumps(places))
+        self.settings.sync()
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        placed = False
         for item in self.scene().selectedItems():
             if isinstance(item, NodeItem):
                 item.setData(0, "placed")  # the user placed it: layout leaves it there
+                placed = True
         super().mouseReleaseEvent(event)
+        if placed:
+            self.save_layout()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        self.paints += 1
+        super().paintEvent(event)
 
     def select_key(self, key: str) -> None:
         item = self.nodes.get(key)
