@@ -101,6 +101,10 @@ class Client:
         self.token = token
         return token
 
+    async def send_request(self, frame: dict[str, Any]) -> None:
+        """Send a request with this client's token without waiting for its reply."""
+        await self.ws.send(json.dumps({"token": self.token, **frame}))
+
     async def call(
         self, frame: dict[str, Any], *, token: bool = True, timeout: float = 10.0
     ) -> dict[str, Any]:
@@ -164,3 +168,18 @@ async def eventually(predicate: Any, timeout: float = 5.0, what: str = "conditio
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+async def own_replies_only(url: str, tag: int, count: int = 50) -> None:
+    """One client sends ``count`` echo requests at once; each reply must come exactly once,
+    to this client, with its own params (QEWD misdelivers these when forwarded)."""
+    async with Client.connect(url) as client:
+        await client.register()
+        for i in range(count):
+            await client.send_request({"type": "echo", "id": i, "params": {"tag": tag, "i": i}})
+        seen: dict[int, int] = {}
+        for _ in range(count):
+            reply = await client.recv()
+            assert reply["message"]["echo"] == {"tag": tag, "i": reply["id"]}
+            seen[reply["id"]] = seen.get(reply["id"], 0) + 1
+        assert seen == dict.fromkeys(range(count), 1)

@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from node_runtime.protocol.tokens import TokenService, TokenSettings
-from tests.support import SECRET, Client, node_config, run, running
+from tests.support import SECRET, Client, node_config, own_replies_only, run, running
 
 
 def test_register_and_echo_refreshes_token(tmp_path: Path) -> None:
@@ -247,30 +247,9 @@ def test_oversize_reply_and_frame(tmp_path: Path) -> None:
 def test_concurrent_same_type_requests_are_never_misdelivered(tmp_path: Path) -> None:
     """Four clients x 50 concurrent echo requests each get exactly their own replies."""
 
-    async def one_client(url: str, tag: int) -> None:
-        async with Client.connect(url) as client:
-            await client.register()
-            for i in range(50):
-                await client.send_raw(
-                    json.dumps(
-                        {
-                            "type": "echo",
-                            "id": i,
-                            "token": client.token,
-                            "params": {"client": tag, "i": i},
-                        }
-                    )
-                )
-            seen: dict[int, int] = {}
-            for _ in range(50):
-                reply = await client.recv()
-                assert reply["message"]["echo"] == {"client": tag, "i": reply["id"]}
-                seen[reply["id"]] = seen.get(reply["id"], 0) + 1
-            assert seen == dict.fromkeys(range(50), 1)
-
     async def scenario() -> None:
         async with running(node_config(tmp_path, pool_size=2)) as node:
-            await asyncio.gather(*(one_client(node.url, tag) for tag in range(4)))
+            await asyncio.gather(*(own_replies_only(node.url, tag) for tag in range(4)))
 
     run(scenario())
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from node_runtime.master import Node
-from tests.support import Client, eventually, node_config, run, running, scaled
+from tests.support import (
+    Client,
+    eventually,
+    node_config,
+    own_replies_only,
+    run,
+    running,
+    scaled,
+)
 
 ECHO_ROUTE = [
     {"application": "trials", "types": ["echo", "progress", "slow"], "destination": "next"}
@@ -84,30 +91,9 @@ def test_intermediates_are_relayed_across_links(tmp_path: Path) -> None:
 def test_many_clients_same_type_through_a_link_get_their_own_replies(tmp_path: Path) -> None:
     """4 clients x 50 same-type requests at once through a link: one reply each, to its owner."""
 
-    async def one(url: str, tag: int) -> None:
-        async with Client.connect(url) as client:
-            await client.register()
-            for i in range(50):
-                await client.send_raw(
-                    json.dumps(
-                        {
-                            "type": "echo",
-                            "id": i,
-                            "token": client.token,
-                            "params": {"tag": tag, "i": i},
-                        }
-                    )
-                )
-            counts: dict[int, int] = {}
-            for _ in range(50):
-                reply = await client.recv()
-                assert reply["message"]["echo"] == {"tag": tag, "i": reply["id"]}
-                counts[reply["id"]] = counts.get(reply["id"], 0) + 1
-            assert counts == dict.fromkeys(range(50), 1)
-
     async def scenario() -> None:
         async with chain(tmp_path, 2, pool_size=2) as nodes:
-            await asyncio.gather(*(one(nodes[0].url, tag) for tag in range(4)))
+            await asyncio.gather(*(own_replies_only(nodes[0].url, tag) for tag in range(4)))
 
     run(scenario())
 
