@@ -57,6 +57,8 @@ class Peer:
         self._drained.set()
         self.closed = False
         self._writing = False
+        self._flush_soon = False
+        self._loop = asyncio.get_running_loop()
         self.dropped = 0
         self.writer: asyncio.Task[None] | None = None
 
@@ -74,14 +76,17 @@ class Peer:
         if not self._out and not self._writing:
             # Fast path: the same steps as websockets' own send() minus its await on
             # drain, which we skip only while the kernel buffer has room. It saves a
-            # loop iteration (a task wake-up) per frame on the hot path.
+            # task wake-up per frame; and frames sent during one loop iteration leave
+            # in one socket write at its end (a send() costs far more than framing).
             ws = self.ws
             if (
                 ws.protocol.state is State.OPEN
                 and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT
             ):
                 ws.protocol.send_text(text.encode())
-                ws.send_data()
+                if not self._flush_soon:
+                    self._flush_soon = True
+                    self._loop.call_soon(self._flush)
                 return
         if len(self._out) >= MAX_PENDING_FRAMES:
             log.warning("peer %s is not reading; closing", self.remote)
@@ -92,24 +97,24 @@ class Peer:
         self._drained.clear()
         self._wake.set()
 
-    def send_many(self, texts: list[str]) -> None:
-        """Send several text frames, in one socket write when the socket can take them."""
-        if self.closed or not texts:
-            return
+    def _flush(self) -> None:
+        """Write every frame framed since the last flush, in one socket write."""
+        self._flush_soon = False
         ws = self.ws
-        if (
-            not self._out
-            and not self._writing
-            and ws.protocol.state is State.OPEN
-            and ws.transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT
-        ):
-            protocol = ws.protocol
-            for text in texts:
-                protocol.send_text(text.encode())
-            # In the OPEN state, data_to_send() holds only frame bytes (no EOF marker),
-            # so joining them is the same as websockets' send_data() in one syscall.
-            ws.transport.write(b"".join(protocol.data_to_send()))
-            return
+        chunks = ws.protocol.data_to_send()
+        payload = b"".join(chunks)
+        if payload:
+            ws.transport.write(payload)
+        if any(not chunk for chunk in chunks):
+            # An empty chunk is websockets' end-of-stream marker (the connection is
+            # closing): half-close as its own send_data() would.
+            if ws.transport.can_write_eof():
+                ws.transport.write_eof()
+            else:
+                ws.transport.close()
+
+    def send_many(self, texts: list[str]) -> None:
+        """Send several text frames (one socket write when the fast path applies)."""
         for text in texts:
             self.send(text)
 
