@@ -118,7 +118,11 @@ class WsServer:
             else:
                 on_frame = self._on_frame
                 async for data in ws:
-                    on_frame(peer, data)
+                    try:
+                        on_frame(peer, data)
+                    except Exception:
+                        # A bug of ours must not take the connection (or node) down.
+                        log.exception("frame from %s could not be handled", peer.remote)
         except ConnectionClosed:
             pass
         finally:
