@@ -22,6 +22,7 @@ from node_runtime.protocol.codes import ErrorCode
 from node_runtime.protocol.messages import Request, is_error
 from node_runtime.protocol.routes import Destination, RouteMap, choose_balance_member
 from node_runtime.protocol.trace import is_hop_list
+from node_runtime.tasks import TaskSet
 from node_runtime.transport.links import PeerDown, PeerLink
 
 log = logging.getLogger("qewd.mesh")
@@ -30,6 +31,8 @@ _dumps = json.dumps
 # A fan-out answers with what it has a little before the caller's deadline, so that
 # one silent member is reported as timed out instead of failing the whole call.
 GROUP_MARGIN = 0.9
+# The longest a retired link waits for its in-flight calls before it closes anyway.
+RETIRE_WAIT = 300.0
 
 
 class Mesh:
@@ -50,6 +53,8 @@ class Mesh:
         self._max_size = max_size
         self._on_link_change = on_link_change
         self.links: dict[str, PeerLink] = {}
+        self._retiring: set[PeerLink] = set()
+        self._tasks = TaskSet("mesh")
         self._rotation = 0
 
     # -- links --------------------------------------------------------------------------
@@ -69,13 +74,24 @@ class Mesh:
             link.start()
         for url in sorted(self.links.keys() - wanted):
             link = self.links.pop(url)
-            link._tasks.spawn(link.close(), "close")
+            link.retire()
+            self._retiring.add(link)
+            self._tasks.spawn(self._close_when_idle(link), f"retire:{url}")
+
+    async def _close_when_idle(self, link: PeerLink) -> None:
+        # Calls already sent on a link the new map no longer names finish on it (their
+        # deadlines bound the wait); then it closes.
+        await link.wait_idle(RETIRE_WAIT)
+        await link.close()
+        self._retiring.discard(link)
 
     async def close(self) -> None:
-        """Close every link."""
-        for link in list(self.links.values()):
+        """Close every link, retiring ones included."""
+        await self._tasks.cancel_all()
+        for link in [*self.links.values(), *self._retiring]:
             await link.close()
         self.links.clear()
+        self._retiring.clear()
 
     async def wait_links(self, urls: set[str], timeout: float) -> None:
         """Retry links to ``urls`` now and wait (bounded) until they are up."""

@@ -77,6 +77,9 @@ class PeerLink:
         self._stopping = False
         self._up = asyncio.Event()
         self._rtt: float | None = None
+        self._retired = False
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._retry = asyncio.Event()
 
     # -- life cycle ---------------------------------------------------------------------
@@ -235,6 +238,8 @@ class PeerLink:
                     handler = pending.get(link_id)
                 else:
                     handler = pending.pop(link_id, None)
+                    if not pending:
+                        self._idle.set()
                 if handler is not None:
                     handler(frame)
         except ConnectionClosed:
@@ -242,6 +247,7 @@ class PeerLink:
 
     def _fail_pending(self, why: str) -> None:
         pending, self._pending = self._pending, {}
+        self._idle.set()
         for link_id, handler in pending.items():
             handler(
                 {
@@ -259,11 +265,14 @@ class PeerLink:
         Raises ``PeerDown`` at once when the link is not up.
         """
         writer = self._writer
+        if self._retired:
+            raise PeerDown(self.url, "the route map no longer names this link")
         if writer is None or writer.closed or self.state != "up":
             raise PeerDown(self.url, self.last_error or self.state)
         link_id = next(self._ids)
         frame["id"] = link_id
         self._pending[link_id] = on_reply
+        self._idle.clear()
         self.sent += 1
         # If the connection drops before this is written, _run fails it with the rest.
         writer.send(json.dumps(frame, separators=(",", ":")))
@@ -272,3 +281,14 @@ class PeerLink:
     def forget(self, link_id: int) -> None:
         """Stop waiting for a reply (its caller's deadline passed)."""
         self._pending.pop(link_id, None)
+        if not self._pending:
+            self._idle.set()
+
+    def retire(self) -> None:
+        """Refuse new requests; those in flight still get their replies."""
+        self._retired = True
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Wait (bounded) until no request is waiting for a reply."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)

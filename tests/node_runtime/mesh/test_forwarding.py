@@ -199,3 +199,39 @@ def test_groups_all_and_balance(tmp_path: Path) -> None:
                 assert front.mesh.links[s2.url].sent >= 2
 
     run(scenario())
+
+
+def test_route_swap_is_atomic_and_in_flight_calls_finish_on_the_old_map(tmp_path: Path) -> None:
+    """A request in flight when the map changes finishes where it went; the next goes anew."""
+
+    async def scenario() -> None:
+        from node_runtime.protocol.routes import RouteMap
+
+        async with (
+            running(node_config(tmp_path, "old")) as old,
+            running(node_config(tmp_path, "new")) as new,
+        ):
+            routes = [{"application": "trials", "types": ["slow", "echo"], "destination": "d"}]
+            config = node_config(
+                tmp_path, "front", destinations={"d": {"url": old.url}}, routes=routes
+            )
+            async with running(config) as front, Client.connect(front.url) as client:
+                await front.mesh.wait_links({old.url}, scaled(5))
+                await client.register()
+                version = front.route_map.version
+                await client.send_request(
+                    {"type": "slow", "id": "s", "params": {"seconds": 0.5, "notify": True}}
+                )
+                started = await client.recv()
+                assert started["finished"] is False
+                applied = front.apply_routes(
+                    RouteMap.from_dict({"destinations": {"d": {"url": new.url}}, "routes": routes})
+                )
+                assert applied.version == version + 1
+                slow = await client.recv()
+                assert (slow["id"], slow["message"]["slept"]) == ("s", True)
+                await front.mesh.wait_links({new.url}, scaled(5))
+                echo = await client.call({"type": "echo"})
+                assert echo["message"]["node"] == "new"
+
+    run(scenario())
