@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 import os
@@ -27,24 +26,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard, cast
 
-from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from jwt.algorithms import HMACAlgorithm
 from jwt.api_jws import PyJWS
 from jwt.exceptions import (
     InvalidAlgorithmError,
-    InvalidKeyError,
     InvalidSignatureError,
     PyJWTError,
 )
 
 from node_runtime.errors import NodeError, RemoteError
 from node_runtime.protocol.codes import ErrorCode
+from node_runtime.protocol.token_keys import (
+    HMAC_HASHES,
+    PreparedHMAC,
+    SigningKey,
+    TokenSettingsError,
+    VerifyingKey,
+    load_key_pair,
+)
 
-HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 SUPPORTED_ALGORITHMS = (*HMAC_HASHES, "RS256", "ES256")
 ROLES = frozenset({"admin", "monitor", "node"})
 # Claims the service itself sets or that carry authority; none of them can be secret.
@@ -58,7 +61,6 @@ MAX_TOKEN_CHARS = 65536
 VERIFIED_CACHE_SIZE = 8192
 # claims (secret ones opened), names of the secret ones, iat, nbf, exp
 _Verified = tuple[dict[str, Any], frozenset[str], float, float, float]
-MIN_RSA_BITS = 2048
 _SECRET_CLAIMS_INFO = b"qewd-mesh secret claims v1"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
@@ -75,15 +77,6 @@ class TokenError(RemoteError):
         code = ErrorCode.TOKEN_EXPIRED if reason == "expired" else ErrorCode.BAD_TOKEN
         super().__init__(text, code)
         self.reason: TokenFailure = reason
-
-
-class TokenSettingsError(NodeError):
-    """The JWT settings cannot work (unknown algorithm, missing or unusable key)."""
-
-    def __init__(self, setting: str, reason: str) -> None:
-        super().__init__(f"jwt {setting}: {reason}", "E_CONFIG")
-        self.setting = setting
-        self.reason = reason
 
 
 class TokenUsageError(NodeError):
@@ -156,39 +149,6 @@ class Session(dict[str, object]):
         return f"Session({shown!r}, secret_keys={sorted(self.secret_keys)!r})"
 
 
-class _PreparedHMAC(HMACAlgorithm):
-    """PyJWT's HMAC with the key checked once at construction instead of on every call.
-
-    PyJWT re-validates an HMAC key (PEM, DER, JWK sniffing) on each sign and verify,
-    which costs more than the HMAC itself, and warns about short keys each time.
-    """
-
-    def __init__(self, algorithm: str, key: bytes) -> None:
-        super().__init__(HMAC_HASHES[algorithm])
-        try:
-            self.key = super().prepare_key(key)
-        except InvalidKeyError as exc:
-            raise TokenSettingsError(
-                "secret", "looks like an asymmetric key or a JWK; use a random string"
-            ) from exc
-        self.length_notice = super().check_key_length(self.key)
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        return self.key if key is self.key else super().prepare_key(key)
-
-    def check_key_length(self, key: bytes) -> str | None:
-        # Reported once as TokenService.secret_notice rather than warned on each call.
-        return None
-
-
-_SigningKey = bytes | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-_VerifyingKey = bytes | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
-_KEY_TYPES = {
-    "RS256": (rsa.RSAPrivateKey, rsa.RSAPublicKey),
-    "ES256": (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey),
-}
-
-
 class TokenService:
     """Issues, verifies and slides the mesh's JWTs with one pinned algorithm."""
 
@@ -220,18 +180,18 @@ class TokenService:
         self._encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
         # A note for the operator (e.g. "the HMAC key is 9 bytes long ..."); never the key.
         self.secret_notice: str | None = None
-        self._signing_key: _SigningKey | None
-        self._verifying_key: _VerifyingKey
+        self._signing_key: SigningKey | None
+        self._verifying_key: VerifyingKey
         if algorithm in HMAC_HASHES:
             if secret is None:
                 raise TokenSettingsError("secret", f"{algorithm} needs a shared secret")
-            hmac_algorithm = _PreparedHMAC(algorithm, secret)
+            hmac_algorithm = PreparedHMAC(algorithm, secret)
             self._jws.unregister_algorithm(algorithm)
             self._jws.register_algorithm(algorithm, hmac_algorithm)
             self.secret_notice = hmac_algorithm.length_notice
             self._signing_key = self._verifying_key = hmac_algorithm.key
         else:
-            self._signing_key, self._verifying_key = _load_key_pair(settings)
+            self._signing_key, self._verifying_key = load_key_pair(settings)
         # Derived once: HKDF per call would cost more than the encryption itself.
         self._aead: AESGCM | None = None
         if secret is not None:
@@ -454,39 +414,3 @@ def _associated_data(claims: Mapping[str, object]) -> bytes:
 
 def _new_session_id() -> str:
     return secrets.token_urlsafe(16)
-
-
-def _load_key_pair(settings: TokenSettings) -> tuple[_SigningKey | None, _VerifyingKey]:
-    """Load and check the PEM keys for RS256/ES256 once, at construction."""
-    algorithm = settings.algorithm
-    private_type, public_type = _KEY_TYPES[algorithm]
-    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
-    if settings.private_key_pem is not None:
-        try:
-            loaded = serialization.load_pem_private_key(settings.private_key_pem, None)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise TokenSettingsError("private_key_pem", "not an unencrypted PEM key") from exc
-        # The first check narrows the type for mypy, the second picks the algorithm's kind.
-        if not isinstance(loaded, _SigningKey) or not isinstance(loaded, private_type):
-            raise TokenSettingsError("private_key_pem", f"not a key for {algorithm}")
-        private_key = loaded
-    if settings.public_key_pem is not None:
-        try:
-            public_key = serialization.load_pem_public_key(settings.public_key_pem)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise TokenSettingsError("public_key_pem", "not a PEM public key") from exc
-    elif private_key is not None:
-        public_key = private_key.public_key()
-    else:
-        raise TokenSettingsError("public_key_pem", f"{algorithm} needs a public key to verify")
-    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < MIN_RSA_BITS:
-        raise TokenSettingsError("public_key_pem", f"RSA keys need >= {MIN_RSA_BITS} bits")
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name != "secp256r1":
-        raise TokenSettingsError("public_key_pem", "ES256 needs a P-256 (secp256r1) key")
-    if not isinstance(public_key, _VerifyingKey) or not isinstance(public_key, public_type):
-        raise TokenSettingsError("public_key_pem", f"not a key for {algorithm}")
-    if private_key is not None:
-        spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        if private_key.public_key().public_bytes(*spki) != public_key.public_bytes(*spki):
-            raise TokenSettingsError("private_key_pem", "does not match public_key_pem")
-    return private_key, public_key
