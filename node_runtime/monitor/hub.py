@@ -242,11 +242,11 @@ class MonitorHub:
                 continue
             if sub.payloads:
                 if full is None:
-                    full = flow_text(event, payloads=True)
+                    full = flow_object(event, payloads=True)
                 session.batch.append(full)
             else:
                 if plain is None:
-                    plain = flow_text(event, payloads=False)
+                    plain = flow_object(event, payloads=False)
                 session.batch.append(plain)
             if self._flush_timer is None:
                 loop = asyncio.get_running_loop()
@@ -261,21 +261,29 @@ class MonitorHub:
             batch = session.batch
             if batch:
                 session.batch = []
-                session.peer.send_many(batch)
+                if session.subscription.batch:
+                    session.peer.send('{"kind":"flows","flows":[' + ",".join(batch) + "]}")
+                else:
+                    session.peer.send_many(['{"kind":"flow","flow":' + f + "}" for f in batch])
 
 
 def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
-    """A ``flow`` frame; with payloads the reply JSON is spliced in, not re-encoded."""
+    """A ``flow`` frame."""
+    return '{"kind":"flow","flow":' + flow_object(event, payloads=payloads) + "}"
+
+
+def flow_object(event: dict[str, Any], *, payloads: bool) -> str:
+    """A flow event as JSON; with payloads the reply JSON is spliced in, not re-encoded."""
     flow = event.copy()
     flow.pop("message_json", None)
     intermediates = flow.pop("intermediates_json", None)
     request = flow.pop("request", None)
     body = _encode(flow)
     if not payloads:
-        return '{"kind":"flow","flow":' + body + "}"
+        return body
     extra = ',"reply":' + str(event.get("message_json") or "null")
     if request is not None:
         extra += ',"request":' + _encode(request)
     if intermediates:
         extra += ',"intermediates":[' + ",".join(intermediates) + "]"
-    return '{"kind":"flow","flow":' + body[:-1] + extra + "}}"
+    return body[:-1] + extra + "}"

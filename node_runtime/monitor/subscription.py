@@ -30,12 +30,14 @@ class Subscription:
     max_rate: float = DEFAULT_MAX_RATE
     payloads: bool = False
     filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    batch: bool = False  # flows as {"kind":"flows","flows":[...]} frames, one per flush
 
     def to_dict(self) -> dict[str, Any]:
         """The subscription as the snapshot and the ``subscribe`` reply show it."""
         return {
             "max_rate": self.max_rate,
             "payloads": self.payloads,
+            "batch": self.batch,
             "filters": {key: sorted(values) for key, values in self.filters.items()},
         }
 
@@ -63,6 +65,9 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
         raise SubscribeError("payloads must be true or false", ErrorCode.BAD_MESSAGE)
     if payloads and role != "admin":
         raise SubscribeError("payloads need an admin token", ErrorCode.FORBIDDEN)
+    batch = op.get("batch", False)
+    if not isinstance(batch, bool):
+        raise SubscribeError("batch must be true or false", ErrorCode.BAD_MESSAGE)
     raw_filters = op.get("filters") or {}
     if not isinstance(raw_filters, dict):
         raise SubscribeError("filters must be an object", ErrorCode.BAD_MESSAGE)
@@ -78,7 +83,9 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
                 f"filter {key!r} must be a string or a list of strings", ErrorCode.BAD_MESSAGE
             )
         filters[key] = frozenset(values)
-    return Subscription(max_rate=float(raw_rate), payloads=payloads, filters=filters)
+    return Subscription(
+        max_rate=float(raw_rate), payloads=payloads, filters=filters, batch=batch
+    )
 
 
 class TokenBucket:
