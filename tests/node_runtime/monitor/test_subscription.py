@@ -41,3 +41,13 @@ def test_bad_subscriptions_are_refused(op: dict[str, object], role: str, code: s
     with pytest.raises(SubscribeError) as caught:
         parse_subscribe(op, role)
     assert caught.value.code == code
+
+
+def test_batch_is_a_boolean_option() -> None:
+    """`batch` turns batched flows frames on, and anything but a boolean is refused."""
+    from node_runtime.monitor.subscription import SubscribeError, parse_subscribe
+
+    assert parse_subscribe({"batch": True}, "monitor").batch is True
+    assert parse_subscribe({}, "monitor").batch is False
+    with pytest.raises(SubscribeError):
+        parse_subscribe({"batch": "yes"}, "monitor")
