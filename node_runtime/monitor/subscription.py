@@ -83,9 +83,7 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
                 f"filter {key!r} must be a string or a list of strings", ErrorCode.BAD_MESSAGE
             )
         filters[key] = frozenset(values)
-    return Subscription(
-        max_rate=float(raw_rate), payloads=payloads, filters=filters, batch=batch
-    )
+    return Subscription(max_rate=float(raw_rate), payloads=payloads, filters=filters, batch=batch)
 
 
 class TokenBucket:

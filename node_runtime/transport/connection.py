@@ -127,6 +127,10 @@ class Peer:
         """Frames queued but not yet written."""
         return len(self._out)
 
+    def queued(self) -> tuple[str, ...]:
+        """The frames queued but not yet written, oldest first (a copy)."""
+        return tuple(self._out)
+
     async def write_loop(self) -> None:
         """Write queued frames in order until closed."""
         out = self._out

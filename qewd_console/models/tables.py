@@ -1,4 +1,4 @@
-"""Small table models over a node mirror: workers and routes. Reset on refresh (few rows)."""
+"""Small read-only table models: workers of a node, replay mismatches. Few rows each."""
 
 from __future__ import annotations
 
@@ -83,12 +83,6 @@ class WorkersModel(RowsModel):
         if column == "busy":
             return "yes" if row.get("busy") else "no"
         return super().text(row, column)
-
-
-class RoutesModel(RowsModel):
-    """Routes of one node's map, in order (first match wins)."""
-
-    columns = ("application", "types", "path", "method", "destination")
 
 
 class MismatchesModel(RowsModel):

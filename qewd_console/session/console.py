@@ -118,10 +118,12 @@ class ConsoleSession:
         mirror = self.mirrors.get(key)
         if mirror is None:
             return  # detached while a frame was on its way
-        if frame.get("kind") == "flow":
-            flow = frame.get("flow")
-            if isinstance(flow, dict):
-                self.flows.append(FlowRecord(key, flow))
+        kind = frame.get("kind")
+        if kind in ("flow", "flows"):
+            batch = frame.get("flows") if kind == "flows" else [frame.get("flow")]
+            for flow in batch if isinstance(batch, list) else ():
+                if isinstance(flow, dict):
+                    self.flows.append(FlowRecord(key, flow))
             return  # flows are polled by views, never announced one by one
         if frame.get("kind") == "reply":
             self.report(f"{mirror.label}: subscribe refused: {frame.get('error')}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,13 @@ from node_runtime.errors import NodeError
 
 OP_TIMEOUT = 10.0
 PROBE_TIMEOUT = 10.0
+# Flow events asked of each node a second. The views sample (a table of recent rows,
+# a few dots a link a frame); totals and latencies come from stats, never from flows.
+# 500 a node made flow decoding the console's largest steady cost at mesh rates of
+# thousands a second (bench/bench_console.py). Batched: one frame a node per 20 ms
+# flush instead of one a flow, so the per-frame cost is paid ~50 times a second.
+FLOW_RATE = 200
+SUBSCRIPTION: Mapping[str, Any] = MappingProxyType({"max_rate": FLOW_RATE, "batch": True})
 
 
 class MonitorError(NodeError):
@@ -81,7 +89,10 @@ async def probe(url: str, token: str, timeout: float = PROBE_TIMEOUT) -> dict[st
     except TimeoutError as exc:
         raise MonitorError(f"no snapshot from {url} within {timeout:g} s", "E_TIMEOUT") from exc
     except (OSError, WebSocketException, ValueError) as exc:
-        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, ConnectionRefusedError):
+            text = "connection refused (is a node listening there?)"
+        else:
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise MonitorError(
             f"cannot reach {url}: {text or type(exc).__name__}", "E_PEER_DOWN"
         ) from exc
@@ -103,7 +114,7 @@ class MonitorClient:
         self.token = token
         self.on_frame = on_frame
         self.on_state = on_state
-        self.subscription: dict[str, Any] = dict(subscription or {"max_rate": 500})
+        self.subscription: dict[str, Any] = dict(subscription or SUBSCRIPTION)
         self._ws: ClientConnection | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}

@@ -65,3 +65,8 @@ class TimeSeries:
 
     def __len__(self) -> int:
         return len(self.times)
+
+    @property
+    def last_time(self) -> float:
+        """Time of the newest point (0.0 when empty): views redraw when it moves."""
+        return self.times[-1] if self.times else 0.0

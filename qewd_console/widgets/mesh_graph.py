@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
+    QStyle,
+    QStyleOptionGraphicsItem,
     QWidget,
 )
 
@@ -117,6 +119,14 @@ class LinkItem(QGraphicsLineItem):
         self.setZValue(0)
         self.label = QGraphicsSimpleTextItem()
         self.label.setZValue(1)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        # A selected link is drawn thicker (in refresh); Qt's dashed bounding box around a
+        # diagonal line would only look like two phantom links.
+        option.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, option, widget)
 
 
 class MeshGraph(QGraphicsView):

@@ -1,5 +1,9 @@
 """The route-map editor: table and TOML views, inline problems, diff, guarded apply.
 
+The table view edits destinations and routes row by row (add, remove, edit cells); each
+edit rewrites the TOML text, and each text edit that parses refills the tables, so the
+two views always show one map. Validation codes appear on the row they concern.
+
 Apply is offered only after a validation of exactly the current text found no errors,
 and carries the version the map was loaded at, so a concurrent change is a conflict the
 user sees, never a silent overwrite. Network work happens in the window via signals.
@@ -14,6 +18,7 @@ import tomli_w
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,7 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qewd_console.models.tables import RoutesModel
+from qewd_console.models.route_tables import (
+    DestinationRowsModel,
+    EditableRowsModel,
+    RouteRowsModel,
+)
 from qewd_console.session.mirror import NodeMirror
 
 
@@ -60,16 +69,19 @@ class RoutesEditor(QWidget):
         self.validated_text: str | None = None
         self.title = QLabel("select a node to edit its route map")
         self.title.setObjectName("panelTitle")
-        self.model = RoutesModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self._syncing = False
+        self.model = RouteRowsModel()
+        self.destinations = DestinationRowsModel()
+        self.table = self._table(self.model)
+        self.destination_table = self._table(self.destinations)
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(self._section("Destinations", self.destination_table))
+        tables.addWidget(self._section("Routes (first match wins)", self.table))
         self.text = QPlainTextEdit()
         self.text.setObjectName("jsonEditor")
         self.text.textChanged.connect(self._edited)
         self.views = QTabWidget()
-        self.views.addTab(self.table, "Table")
+        self.views.addTab(tables, "Table")
         self.views.addTab(self.text, "TOML")
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["code", "severity", "where", "message"])
@@ -106,6 +118,63 @@ class RoutesEditor(QWidget):
         layout.addLayout(buttons)
         self.mirror: NodeMirror | None = None
 
+    def _table(self, model: EditableRowsModel) -> QTableView:
+        table = QTableView()
+        table.setModel(model)
+        table.verticalHeader().setVisible(False)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)  # problems: codes can be long
+        model.edited.connect(self._table_edited)
+        return table
+
+    def _section(self, title: str, table: QTableView) -> QWidget:
+        add = QPushButton("+ Add")
+        add.setToolTip("add a row below the selected one (or at the end)")
+        add.clicked.connect(lambda: self.add_row(table))
+        remove = QPushButton("- Remove")
+        remove.clicked.connect(lambda: self.remove_rows(table))
+        header = QHBoxLayout()
+        header.addWidget(QLabel(title))
+        header.addStretch(1)
+        header.addWidget(add)
+        header.addWidget(remove)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(table)
+        return box
+
+    @staticmethod
+    def add_row(table: QTableView) -> None:
+        model = table.model()
+        rows = table.selectionModel().selectedRows()
+        at = rows[-1].row() + 1 if rows else model.rowCount()
+        model.insertRows(at, 1)
+        table.selectRow(at)
+
+    @staticmethod
+    def remove_rows(table: QTableView) -> None:
+        for index in sorted(table.selectionModel().selectedRows(), key=lambda i: -i.row()):
+            table.model().removeRows(index.row(), 1)
+
+    def table_map(self) -> dict[str, Any]:
+        return {"destinations": self.destinations.to_map(), "routes": self.model.to_list()}
+
+    def _table_edited(self) -> None:
+        """A cell or row changed: the text follows (without refilling the tables)."""
+        self._syncing = True
+        try:
+            self.text.setPlainText(map_to_toml(self.table_map()))
+        finally:
+            self._syncing = False
+
+    def _fill_tables(self, route_map: dict[str, Any]) -> None:
+        self.model.set_rows(list(route_map.get("routes") or []))
+        self.destinations.set_map(dict(route_map.get("destinations") or {}))
+
     def show_node(self, mirror: NodeMirror | None) -> None:
         """Load a node's map when the user picks another node (edits stay otherwise)."""
         if mirror is None:
@@ -128,16 +197,20 @@ class RoutesEditor(QWidget):
         self.loaded_version = self.remote_version = self.mirror.routes_version
         self.title.setText(f"Routes of {self.mirror.label} — version {self.loaded_version}")
         self.text.setPlainText(map_to_toml(self.mirror.routes_map))
-        self.model.set_rows(list(self.mirror.routes_map.get("routes") or []))
+        self._fill_tables(self.mirror.routes_map)
         self.problems.clear()
         self.diff.clear()
         self.message.setText("")
 
     def _edited(self) -> None:
         self.apply.setEnabled(self.validated_text == self.text.toPlainText())
+        if self._syncing:
+            for model in (self.model, self.destinations):
+                model.set_problems([])  # the rows changed: old codes may point elsewhere
+            return
         route_map, _ = toml_to_map(self.text.toPlainText())
         if route_map is not None:
-            self.model.set_rows(list(route_map.get("routes") or []))
+            self._fill_tables(route_map)
 
     def _validate(self) -> None:
         route_map, problem = toml_to_map(self.text.toPlainText())
@@ -161,6 +234,8 @@ class RoutesEditor(QWidget):
             if problem.get("severity") == "error":
                 item.setForeground(0, QColor("#f85149"))
             self.problems.addTopLevelItem(item)
+        self.model.set_problems(problems)
+        self.destinations.set_problems(problems)
         self.diff.setPlainText("\n".join(diff) if diff else "(no changes)")
         self._colour_diff()
         errors = [p for p in problems if p.get("severity") == "error"]

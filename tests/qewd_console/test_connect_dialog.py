@@ -67,7 +67,8 @@ def test_connect_dialog_shows_errors_then_attaches_and_reconnects_in_one_click(
                 assert window.connect_action.shortcut().toString() == "Ctrl+N"
                 window.connect_action.trigger()
                 dialog = window.connect_dialog
-                assert dialog is not None and dialog.isVisible()
+                assert dialog is not None
+                assert dialog.isVisible()
                 assert "memory for this session only" in dialog.storage.text()
 
                 dialog.url.setText("http://127.0.0.1:1")
@@ -97,7 +98,8 @@ def test_connect_dialog_shows_errors_then_attaches_and_reconnects_in_one_click(
                     lambda: session.mirrors[node.url].state == "up", what="node attached"
                 )
                 await eventually(lambda: len(window.graph.nodes) == 1, what="node in the graph")
-                assert token not in Path(settings.fileName()).read_text()
+                saved = await asyncio.to_thread(Path(settings.fileName()).read_text)
+                assert token not in saved
 
                 window.open_connect_dialog()
                 assert dialog.remembered.count() == 1

@@ -7,7 +7,8 @@ from typing import Any
 from pytestqt.modeltest import ModelTester
 
 from qewd_console.models.flows import FlowFilter, FlowsModel
-from qewd_console.models.tables import RoutesModel, WorkersModel
+from qewd_console.models.route_tables import RouteRowsModel
+from qewd_console.models.tables import WorkersModel
 from qewd_console.session.console import ConsoleSession, FlowRecord
 
 
@@ -81,7 +82,7 @@ def test_workers_and_routes_models_show_their_rows(qtmodeltester: ModelTester) -
     assert workers.data(workers.index(0, 4)) == "2.0 MiB"
     workers.set_rows([])
     qtmodeltester.check(workers)
-    routes = RoutesModel()
+    routes = RouteRowsModel()
     routes.set_rows([{"application": "clinic", "types": ["login", "x"], "destination": "d"}])
     qtmodeltester.check(routes)
     assert routes.data(routes.index(0, 1)) == "login, x"
