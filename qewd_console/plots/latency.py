@@ -11,9 +11,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from qewd_console.session.console import ConsoleSession
+from qewd_console.session.mirror import MAX_HISTORY_SECONDS, MIN_HISTORY_SECONDS
 from qewd_console.session.ring import TimeSeries
 
 MAX_HZ = 4.0  # plot redraws a second at most: the data moves about once a second
@@ -43,8 +44,16 @@ class LatencyPlots(QWidget):
         self._drawn_at = 0.0
         self.pause_box = QCheckBox("Pause plots (Ctrl+P)")
         self.pause_box.toggled.connect(self._pause)
+        self.history_box = QSpinBox()
+        self.history_box.setRange(int(MIN_HISTORY_SECONDS), int(MAX_HISTORY_SECONDS))
+        self.history_box.setSingleStep(30)
+        self.history_box.setSuffix(" s")
+        self.history_box.setValue(int(session.latency_history))
+        self.history_box.setToolTip("How much latency history to keep and show")
+        self.history_box.valueChanged.connect(self.set_history)
         header = QHBoxLayout()
-        header.addWidget(QLabel("Latency, last 120 s"))
+        header.addWidget(QLabel("Latency history"))
+        header.addWidget(self.history_box)
         header.addStretch(1)
         header.addWidget(self.pause_box)
         self.links_plot = pg.PlotWidget(title="Link RTT (ms)")
@@ -57,6 +66,7 @@ class LatencyPlots(QWidget):
             plot.setLabel("bottom", "seconds ago")
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
+            plot.setXRange(-session.latency_history, 0, padding=0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
@@ -67,6 +77,13 @@ class LatencyPlots(QWidget):
 
     def _pause(self, on: bool) -> None:
         self.paused = on
+
+    def set_history(self, seconds: int) -> None:
+        """Keep and show ``seconds`` of history (older points are dropped as they age)."""
+        self.session.set_latency_history(float(seconds))
+        for plot in (self.links_plot, self.routes_plot):
+            plot.setXRange(-float(seconds), 0, padding=0)
+        self._drawn = ()  # redraw on the next tick
 
     def _curve(
         self, plot: pg.PlotWidget, key: str, label: str | None, colour: str, dashed: bool = False

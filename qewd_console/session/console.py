@@ -17,7 +17,7 @@ from typing import Any
 from node_runtime.errors import NodeError
 from node_runtime.tasks import TaskSet
 from qewd_console.session.embedded import Attachment
-from qewd_console.session.mirror import NodeMirror
+from qewd_console.session.mirror import HISTORY_SECONDS, NodeMirror
 from qewd_console.session.monitor_client import MonitorClient, MonitorError, probe
 from qewd_console.session.ring import SeqRing
 from qewd_console.session.ws_client import CallResult, WsClient
@@ -50,13 +50,20 @@ class ConsoleSession:
         self.version = 0  # bumped on any mirror change; views redraw when it moved
         self._ws_clients: dict[str, WsClient] = {}
         self._tasks = TaskSet("console")
+        self.latency_history = HISTORY_SECONDS  # seconds kept, chosen by the user
+
+    def set_latency_history(self, seconds: float) -> None:
+        """Keep this many seconds of latency history for every node."""
+        self.latency_history = seconds
+        for mirror in self.mirrors.values():
+            mirror.set_history(seconds)
 
     # -- attaching ------------------------------------------------------------------
 
     def attach(self, attachment: Attachment) -> NodeMirror:
         """Start watching a node; returns its (still empty) mirror."""
         key = attachment.url
-        mirror = NodeMirror(key=key)
+        mirror = NodeMirror(key=key, history=self.latency_history)
         self.mirrors[key] = mirror
         client = MonitorClient(
             key,

@@ -12,6 +12,10 @@ from typing import Any
 from qewd_console.session.ring import TimeSeries
 
 HISTORY_SECONDS = 120.0
+MIN_HISTORY_SECONDS = 10.0
+MAX_HISTORY_SECONDS = 3600.0
+# Stats arrive about once a second: room for the longest history a user may choose.
+MAX_POINTS = int(MAX_HISTORY_SECONDS * 1.5)
 
 
 @dataclass
@@ -39,6 +43,20 @@ class NodeMirror:
     link_rtt: dict[str, TimeSeries] = field(default_factory=dict)
     route_p50: dict[str, TimeSeries] = field(default_factory=dict)
     route_p99: dict[str, TimeSeries] = field(default_factory=dict)
+    history: float = HISTORY_SECONDS  # seconds of latency kept per series
+
+    def _series(self, table: dict[str, TimeSeries], key: str) -> TimeSeries:
+        series = table.get(key)
+        if series is None:
+            series = table[key] = TimeSeries(self.history, MAX_POINTS)
+        return series
+
+    def set_history(self, seconds: float) -> None:
+        """Keep ``seconds`` of latency history (bounded) in every series, old and new."""
+        self.history = min(max(seconds, MIN_HISTORY_SECONDS), MAX_HISTORY_SECONDS)
+        for table in (self.link_rtt, self.route_p50, self.route_p99):
+            for series in table.values():
+                series.horizon = self.history
 
     @property
     def label(self) -> str:
@@ -101,18 +119,11 @@ class NodeMirror:
             for link in self.links.values():
                 rtt = link.get("rtt_ms")
                 if isinstance(rtt, int | float):
-                    series = self.link_rtt.setdefault(
-                        str(link.get("url")), TimeSeries(HISTORY_SECONDS)
-                    )
-                    series.add(now, float(rtt))
+                    self._series(self.link_rtt, str(link.get("url"))).add(now, float(rtt))
             for row in self.latency:
                 route = f"{row.get('app')}/{row.get('type')}"
-                self.route_p50.setdefault(route, TimeSeries(HISTORY_SECONDS)).add(
-                    now, float(row.get("p50", 0.0))
-                )
-                self.route_p99.setdefault(route, TimeSeries(HISTORY_SECONDS)).add(
-                    now, float(row.get("p99", 0.0))
-                )
+                self._series(self.route_p50, route).add(now, float(row.get("p50", 0.0)))
+                self._series(self.route_p99, route).add(now, float(row.get("p99", 0.0)))
         elif kind == "link":
             link = dict(frame.get("link") or {})
             self.links[str(link.get("url"))] = link

@@ -91,3 +91,28 @@ def test_monitor_url_replaces_the_path() -> None:
     """A node's /ws URL becomes its /monitor URL."""
     assert monitor_url("ws://127.0.0.1:8080/ws") == "ws://127.0.0.1:8080/monitor"
     assert monitor_url("wss://h:1") == "wss://h:1/monitor"
+
+
+def test_latency_history_is_bounded_by_the_users_choice() -> None:
+    """Setting the latency history drops older points from every series, old and new."""
+    from qewd_console.session.mirror import NodeMirror
+
+    mirror = NodeMirror(key="ws://n")
+    for second in range(300):
+        mirror.apply(
+            {
+                "kind": "stats",
+                "time": 1000.0 + second,
+                "links": [{"url": "ws://x", "rtt_ms": 1.0}],
+                "latency": [{"app": "a", "type": "t", "p50": 1.0, "p99": 2.0}],
+            }
+        )
+    assert len(mirror.link_rtt["ws://x"]) == 121
+    mirror.set_history(30)
+    mirror.apply({"kind": "stats", "time": 1300.0, "links": [], "latency": []})
+    mirror.apply(
+        {"kind": "stats", "time": 1301.0, "latency": [{"app": "a", "type": "t", "p50": 1}]}
+    )
+    assert len(mirror.route_p50["a/t"]) == 30  # 1271..1299 and 1301
+    mirror.set_history(5)
+    assert mirror.history == 10  # bounded below
