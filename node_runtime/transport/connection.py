@@ -76,7 +76,8 @@ class Peer:
         if not self._out and not self._writing:
             # Fast path: the same steps as websockets' own send() minus its await on
             # drain, which we skip only while the kernel buffer has room. It saves a
-            # task wake-up per frame; and frames sent during one loop iteration leave
+            # task wake-up per frame. The first frame of a loop iteration is written at
+            # once (no added latency); later ones of the same iteration leave together
             # in one socket write at its end (a send() costs far more than framing).
             ws = self.ws
             if (
@@ -85,6 +86,7 @@ class Peer:
             ):
                 ws.protocol.send_text(text.encode())
                 if not self._flush_soon:
+                    self._flush()
                     self._flush_soon = True
                     self._loop.call_soon(self._flush)
                 return
