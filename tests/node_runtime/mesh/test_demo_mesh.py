@@ -71,3 +71,19 @@ def test_demo_mesh_runs_login_groups_and_chain() -> None:
             assert await asyncio.wait_for(proc.wait(), scaled(30)) == 0
 
     run(scenario(), timeout=120)
+
+
+def test_console_demo_mesh_matches_the_example_mesh() -> None:
+    """The console's shipped demo mesh has the nodes, apps and routes of examples/mesh.toml."""
+    from node_runtime.config import MeshConfig, load_mesh_config
+
+    example = load_mesh_config(ROOT / "examples" / "mesh.toml")
+    shipped = load_mesh_config(ROOT / "qewd_console" / "resources" / "demo_mesh.toml")
+
+    def shape(mesh: MeshConfig) -> list[tuple[object, ...]]:
+        return [
+            (n.name, n.port, n.pool_size, n.prefork, dict(n.apps), n.route_map.to_dict())
+            for n in mesh.nodes
+        ]
+
+    assert shape(shipped) == shape(example)
