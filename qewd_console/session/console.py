@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from node_runtime.errors import NodeError
@@ -28,13 +28,26 @@ HISTORY = 100
 Listener = Callable[[str, str], None]  # (event, node key)
 
 
-@dataclass
+@dataclass(slots=True)
 class FlowRecord:
-    """A flow event as received, with the node key it came from."""
+    """A flow event as received (lists made tuples), with the node key it came from."""
 
     source: str
     flow: dict[str, Any]
-    kept: dict[str, Any] = field(default_factory=dict)
+
+
+def frozen(value: Any) -> Any:
+    """``value`` with every list turned into a tuple, recursively.
+
+    The garbage collector stops tracking dicts and tuples that hold only atomic values,
+    so thousands of kept flows cost it nothing; lists are always tracked, and with them
+    every flow that holds one (measured: gen1/gen2 pauses were the console's worst lag).
+    """
+    if isinstance(value, dict):
+        return {key: frozen(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return tuple(frozen(item) for item in value)
+    return value
 
 
 class ConsoleSession:
@@ -130,7 +143,7 @@ class ConsoleSession:
             batch = frame.get("flows") if kind == "flows" else [frame.get("flow")]
             for flow in batch if isinstance(batch, list) else ():
                 if isinstance(flow, dict):
-                    self.flows.append(FlowRecord(key, flow))
+                    self.flows.append(FlowRecord(key, frozen(flow)))
             return  # flows are polled by views, never announced one by one
         if frame.get("kind") == "reply":
             self.report(f"{mirror.label}: subscribe refused: {frame.get('error')}")
