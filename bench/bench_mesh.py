@@ -14,54 +14,16 @@ Run: .venv/bin/python bench/bench_mesh.py [--requests 2000] [--seconds 5]
 from __future__ import annotations
 
 import argparse
-import datetime
-import ipaddress
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import benchlib
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.support import self_signed_certificate
 
 QEWD_FWD_P50, QEWD_FWD_C16 = 1.25, 1_855.0
-
-
-def make_cert(folder: Path) -> dict[str, str]:
-    """A self-signed certificate for 127.0.0.1/localhost; the cert is its own CA."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return {"cert": str(cert_path), "key": str(key_path), "ca": str(cert_path)}
 
 
 def chain(
@@ -125,7 +87,7 @@ def part_b(tmp: Path, requests: int) -> None:
         f"\n(b) TLS: persistent wss connection vs new TLS connection per request "
         f"({requests} requests each; ECDSA P-256 self-signed cert, TLS defaults of ssl)"
     )
-    tls = make_cert(tmp)
+    tls = self_signed_certificate(tmp, "bench")
     hosts = chain(tmp, 1, "t", tls=tls)
     try:
         leaf = hosts[1].url

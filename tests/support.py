@@ -183,3 +183,43 @@ async def own_replies_only(url: str, tag: int, count: int = 50) -> None:
             assert reply["message"]["echo"] == {"tag": tag, "i": reply["id"]}
             seen[reply["id"]] = seen.get(reply["id"], 0) + 1
         assert seen == dict.fromkeys(range(count), 1)
+
+
+def self_signed_certificate(folder: Path, name: str) -> dict[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost (it is its own CA), as PEM
+    files in ``folder``; returns the ``[tls]`` table (cert, key, ca) that trusts it."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    addresses = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(addresses), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = folder / f"{name}.pem"
+    key_path = folder / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return {"cert": str(cert_path), "key": str(key_path), "ca": str(cert_path)}
