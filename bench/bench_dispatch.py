@@ -17,7 +17,6 @@ import os
 import pickle
 import socket
 import struct
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import benchlib
 
-from node_runtime.master import Node
+from node_runtime.loading import worker_init
 from node_runtime.workers.pool import Job, JobResult, WorkerPool
 from tests.support import node_config
 
@@ -155,9 +154,7 @@ def part_a(tmp: Path, seconds: float, in_flight: int) -> None:
         f"\n(a) WorkerPool dispatch: prefork, queue kept at {in_flight} in flight, "
         f"{seconds:g} s per run after 1 s warm-up; handler trials.echo, session=None"
     )
-    saved_path = list(sys.path)
-    init = Node(node_config(tmp, "pool"))._worker_init()
-    sys.path[:] = saved_path  # Node puts the config's folder (tests/) first on sys.path
+    init = worker_init(node_config(tmp, "pool"))
     raw = raw_pipe(seconds)
     print(
         f"  raw socketpair ping-pong (pickle, fork peer): {raw['msg_s']:,.0f} msg/s "

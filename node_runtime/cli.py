@@ -20,7 +20,8 @@ from pathlib import Path
 from node_runtime.capture.cli import add_capture_commands, run_capture_command
 from node_runtime.config import MeshConfig, NodeConfig, check_file, load_any, load_mesh_config
 from node_runtime.errors import ConfigError, NodeError
-from node_runtime.master import Node, token_settings
+from node_runtime.loading import token_settings
+from node_runtime.master import Node
 from node_runtime.meshrun import connect_mesh, relocate
 from node_runtime.protocol.tokens import TokenService
 

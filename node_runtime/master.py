@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,14 +18,15 @@ from typing import Any
 
 from node_runtime.calls import Call
 from node_runtime.config import NodeConfig
-from node_runtime.errors import ConfigError, NodeError
+from node_runtime.errors import NodeError
+from node_runtime.loading import load_apps, token_settings, worker_init
 from node_runtime.mesh import Mesh
 from node_runtime.monitor.hub import MonitorHub
 from node_runtime.protocol import messages as msgs
 from node_runtime.protocol.codes import ErrorCode
 from node_runtime.protocol.messages import FrameError, Request
 from node_runtime.protocol.routes import RouteMap
-from node_runtime.protocol.tokens import TokenError, TokenService, TokenSettings
+from node_runtime.protocol.tokens import TokenError, TokenService
 from node_runtime.rest_calls import REST_FRAME, RestCalls
 from node_runtime.stats import NodeStats
 from node_runtime.transport.connection import Identity, Peer
@@ -41,39 +39,6 @@ from node_runtime.workers.pool import BusyError, Job, JobResult, WorkerPool
 log = logging.getLogger("qewd.node")
 
 FlowListener = Callable[[dict[str, Any]], None]
-
-
-def token_settings(config: NodeConfig) -> TokenSettings:
-    """Token settings from the ``[jwt]`` table (key files read here, at the edge)."""
-    jwt = config.jwt
-    private = jwt.private_key_file.read_bytes() if jwt.private_key_file else None
-    public = jwt.public_key_file.read_bytes() if jwt.public_key_file else None
-    return TokenSettings(
-        algorithm=jwt.algorithm,
-        secret=jwt.secret,
-        private_key_pem=private,
-        public_key_pem=public,
-        issuer=jwt.issuer,
-        session_timeout=jwt.timeout,
-    )
-
-
-class LoadedApp:
-    """What the master knows of an application module: its handler types and REST routes."""
-
-    def __init__(self, name: str, module_name: str) -> None:
-        self.name = name
-        self.module_name = module_name
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise ConfigError("apps", name, f"cannot import {module_name!r}: {exc}") from exc
-        handlers = getattr(module, "handlers", {})
-        rest = getattr(module, "rest", {})
-        if not isinstance(handlers, dict) or not isinstance(rest, dict):
-            raise ConfigError("apps", name, f"{module_name}.handlers and .rest must be dicts")
-        self.types = frozenset(str(k) for k in handlers)
-        self.rest = tuple(str(k) for k in rest)
 
 
 class Node:
@@ -93,10 +58,9 @@ class Node:
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._add_sys_path()
-        self.apps = {name: LoadedApp(name, mod) for name, mod in config.apps.items()}
+        self.apps = load_apps(config)
         self.pool = WorkerPool(
-            init=self._worker_init(),
+            init=worker_init(config),
             size=config.pool_size,
             handler_timeout=config.handler_timeout,
             max_queue=config.max_queue,
@@ -130,43 +94,6 @@ class Node:
         self.rest_server: RestServer | None = None
 
     # -- wiring -------------------------------------------------------------------------
-
-    def _sys_path(self) -> list[str]:
-        here = str(self.config.source.parent.resolve()) if self.config.source else os.getcwd()
-        return [os.getcwd(), here]
-
-    def _add_sys_path(self) -> None:
-        # Appended, never prepended: a folder of the config file must not shadow
-        # installed packages (a tests/node_runtime/ beside a config would otherwise
-        # replace node_runtime itself in this process and in spawned children).
-        for entry in self._sys_path():
-            if entry not in sys.path:
-                sys.path.append(entry)
-
-    def _worker_init(self) -> dict[str, Any]:
-        store = self.config.store
-        settings = token_settings(self.config)
-        data_dir = Path(self.config.data_dir)
-        store_args: dict[str, Any] = {"backend": store.backend}
-        if store.backend == "sqlite":
-            store_args["path"] = str(data_dir / "store.sqlite")
-        else:
-            store_args["url"] = store.url
-        return {
-            "node": self.name,
-            "apps": dict(self.config.apps),
-            "store": store_args,
-            "tokens": {
-                "algorithm": settings.algorithm,
-                "secret": settings.secret,
-                "private_key_pem": settings.private_key_pem,
-                "public_key_pem": settings.public_key_pem,
-                "issuer": settings.issuer,
-                "session_timeout": settings.session_timeout,
-            },
-            "sys_path": self._sys_path(),
-            "max_message_bytes": self.config.max_message_bytes,
-        }
 
     async def start(self) -> None:
         """Start the pool and the server; links and the REST face come up alongside."""

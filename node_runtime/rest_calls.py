@@ -45,7 +45,8 @@ from node_runtime.transport.tls import server_context
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from node_runtime.master import LoadedApp, Node
+    from node_runtime.loading import LoadedApp
+    from node_runtime.master import Node
 
 REST_FRAME = "ewd-rest"
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from node_runtime.master import Node
+from node_runtime.loading import worker_init
 from node_runtime.workers.pool import BusyError, Job, JobResult, WorkerPool
 from tests.support import eventually, node_config, run
 
 
 def _pool(tmp_path: Path, **options: Any) -> WorkerPool:
-    init = Node(node_config(tmp_path))._worker_init()
+    init = worker_init(node_config(tmp_path))
     settings: dict[str, Any] = {"size": 1, "handler_timeout": 10.0, "max_queue": 100}
     settings.update(options)
     return WorkerPool(init=init, **settings)
