@@ -223,3 +223,18 @@ def self_signed_certificate(folder: Path, name: str) -> dict[str, str]:
         )
     )
     return {"cert": str(cert_path), "key": str(key_path), "ca": str(cert_path)}
+
+
+@asynccontextmanager
+async def front_and_back(
+    tmp_path: Path, routes: list[dict[str, Any]], **front: Any
+) -> AsyncIterator[tuple[Node, Node]]:
+    """Node "b", then node "a" whose destination "b" is it, with ``routes``; link up."""
+    async with running(node_config(tmp_path, "b")) as back:
+        config = node_config(
+            tmp_path, "a", destinations={"b": {"url": back.url}}, routes=routes, **front
+        )
+        async with running(config) as front_node:
+            await front_node.mesh.wait_links({back.url}, scaled(10))
+            assert front_node.mesh.link_up(back.url)
+            yield front_node, back

@@ -12,7 +12,7 @@ from websockets.exceptions import InvalidStatus
 
 from node_runtime.protocol.tokens import TokenService, TokenSettings
 from tests.node_runtime.monitor.console import Console, monitor_url, role_token
-from tests.support import SECRET, Client, node_config, run, running
+from tests.support import SECRET, Client, front_and_back, node_config, run, running
 
 
 def test_handshake_refused_without_an_admin_or_monitor_token(tmp_path: Path) -> None:
@@ -117,36 +117,30 @@ def test_flow_events_at_every_node_on_the_path(tmp_path: Path) -> None:
     """A forwarded request yields one flow at each node; payloads only for admin."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path, "b")) as node_b:
-            config_a = node_config(
-                tmp_path,
-                "a",
-                destinations={"b": {"url": node_b.url}},
-                routes=[{"application": "trials", "types": ["echo"], "destination": "b"}],
-            )
-            async with (
-                running(config_a) as node_a,
-                Console.open(node_a.url, "admin") as admin_a,
-                Console.open(node_b.url, "monitor") as monitor_b,
-            ):
-                await admin_a.op("subscribe", payloads=True)
-                await monitor_b.op("subscribe")
-                async with Client.connect(node_a.url) as client:
-                    await client.register()
-                    reply = await client.call(
-                        {"type": "echo", "params": {"x": 1}, "trace": True, "id": "q1"}
-                    )
-                    assert reply["message"]["node"] == "b"
-                at_a = (await admin_a.kind("flow"))["flow"]
-                at_b = (await monitor_b.kind("flow"))["flow"]
-                assert (at_a["node"], at_a["to"], at_a["ok"]) == ("a", "b", True)
-                assert (at_b["node"], at_b["to"], at_b["from"]) == ("b", "b", "a")
-                assert at_a["id"] == "q1"
-                assert [hop["node"] for hop in at_a["trace"]] == ["a", "b"]
-                assert at_a["reply"]["echo"] == {"x": 1}
-                assert at_a["request"]["params"] == {"x": 1}
-                assert "reply" not in at_b
-                assert "request" not in at_b
+        routes = [{"application": "trials", "types": ["echo"], "destination": "b"}]
+        async with (
+            front_and_back(tmp_path, routes) as (node_a, node_b),
+            Console.open(node_a.url, "admin") as admin_a,
+            Console.open(node_b.url, "monitor") as monitor_b,
+        ):
+            await admin_a.op("subscribe", payloads=True)
+            await monitor_b.op("subscribe")
+            async with Client.connect(node_a.url) as client:
+                await client.register()
+                reply = await client.call(
+                    {"type": "echo", "params": {"x": 1}, "trace": True, "id": "q1"}
+                )
+                assert reply["message"]["node"] == "b"
+            at_a = (await admin_a.kind("flow"))["flow"]
+            at_b = (await monitor_b.kind("flow"))["flow"]
+            assert (at_a["node"], at_a["to"], at_a["ok"]) == ("a", "b", True)
+            assert (at_b["node"], at_b["to"], at_b["from"]) == ("b", "b", "a")
+            assert at_a["id"] == "q1"
+            assert [hop["node"] for hop in at_a["trace"]] == ["a", "b"]
+            assert at_a["reply"]["echo"] == {"x": 1}
+            assert at_a["request"]["params"] == {"x": 1}
+            assert "reply" not in at_b
+            assert "request" not in at_b
 
     run(scenario())
 
@@ -190,51 +184,45 @@ def test_routes_apply_checks_version_and_changes_routing_live(tmp_path: Path) ->
     """A stale if_version gets E_CONFLICT; the current one applies and reroutes at once."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path, "b")) as node_b:
-            config_a = node_config(
-                tmp_path,
-                "a",
-                destinations={"b": {"url": node_b.url}},
-                routes=[{"application": "clinic", "types": ["*"], "destination": "b"}],
+        routes = [{"application": "clinic", "types": ["*"], "destination": "b"}]
+        async with (
+            front_and_back(tmp_path, routes) as (node_a, node_b),
+            Console.open(node_a.url) as console,
+            Client.connect(node_a.url) as client,
+        ):
+            await client.register()
+            before = await client.call({"type": "echo"})
+            assert before["message"]["node"] == "a"
+            version = node_a.route_map.version
+            new_map = _route_map(node_b.url, to_b=True)
+            checked = await console.op("routes.validate", map=new_map)
+            assert any(line.startswith("+") for line in checked["diff"])
+            stale = await console.op("routes.apply", map=new_map, if_version=version - 1)
+            assert (stale["code"], stale["version"]) == ("E_CONFLICT", version)
+            bad = await console.op(
+                "routes.apply",
+                if_version=version,
+                map={
+                    "destinations": {},
+                    "routes": [
+                        {"application": "trials", "types": ["echo"], "destination": "nowhere"}
+                    ],
+                },
             )
-            async with (
-                running(config_a) as node_a,
-                Console.open(node_a.url) as console,
-                Client.connect(node_a.url) as client,
-            ):
-                await client.register()
-                before = await client.call({"type": "echo"})
-                assert before["message"]["node"] == "a"
-                version = node_a.route_map.version
-                new_map = _route_map(node_b.url, to_b=True)
-                checked = await console.op("routes.validate", map=new_map)
-                assert any(line.startswith("+") for line in checked["diff"])
-                stale = await console.op("routes.apply", map=new_map, if_version=version - 1)
-                assert (stale["code"], stale["version"]) == ("E_CONFLICT", version)
-                bad = await console.op(
-                    "routes.apply",
-                    if_version=version,
-                    map={
-                        "destinations": {},
-                        "routes": [
-                            {"application": "trials", "types": ["echo"], "destination": "nowhere"}
-                        ],
-                    },
-                )
-                assert bad["code"] == "E_BAD_ROUTES"
-                assert bad["problems"][0]["code"] == "R_UNKNOWN_DESTINATION"
-                applied = await console.op("routes.apply", map=new_map, if_version=version)
-                assert applied == {
-                    "kind": "reply",
-                    "id": applied["id"],
-                    "ok": True,
-                    "version": version + 1,
-                }
-                changed = await console.kind("routes")
-                assert changed["version"] == version + 1
-                assert await node_a.mesh.links[node_b.url].wait_up(10)
-                after = await client.call({"type": "echo"})
-                assert after["message"]["node"] == "b"
+            assert bad["code"] == "E_BAD_ROUTES"
+            assert bad["problems"][0]["code"] == "R_UNKNOWN_DESTINATION"
+            applied = await console.op("routes.apply", map=new_map, if_version=version)
+            assert applied == {
+                "kind": "reply",
+                "id": applied["id"],
+                "ok": True,
+                "version": version + 1,
+            }
+            changed = await console.kind("routes")
+            assert changed["version"] == version + 1
+            assert await node_a.mesh.links[node_b.url].wait_up(10)
+            after = await client.call({"type": "echo"})
+            assert after["message"]["node"] == "b"
 
     run(scenario())
 

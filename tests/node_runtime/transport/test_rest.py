@@ -12,7 +12,7 @@ import aiohttp
 
 from node_runtime.master import Node
 from node_runtime.meshrun import free_port
-from tests.support import Client, node_config, run, running, scaled
+from tests.support import Client, front_and_back, node_config, run, running, scaled
 
 
 async def http(
@@ -122,28 +122,20 @@ def test_forwarded_rest_runs_on_the_destination(tmp_path: Path) -> None:
     """A REST route sends the request over the link; the destination runs it as REST."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path, "b")) as b:
-            config = node_config(
-                tmp_path,
-                "a",
-                http_port=free_port(),
-                destinations={"b": {"url": b.url}},
-                routes=[{"path": "/api/trial/:id", "method": "GET", "destination": "b"}],
-            )
-            async with running(config) as a:
-                assert await a.mesh.links[b.url].wait_up(scaled(10))
-                token = a.tokens.issue_session("trials", time.time())
-                status, body = await http("GET", f"{base(a)}/api/trial/7?q=z", token=token)
-                assert status == 200
-                assert (body["id"], body["node"], body["query"]) == ("7", "b", {"q": "z"})
-                assert "token" in body
-                status, body = await http("GET", f"{base(a)}/api/trial/7")
-                assert (status, body["code"]) == (401, "E_NO_TOKEN")
-                # Not on a route: runs on a itself.
-                status, body = await http("POST", f"{base(a)}/api/echo", json=1, token=token)
-                assert (status, body["node"]) == (200, "a")
-                assert a.stats.messages[("trials", "GET /api/trial/:id")] == 1
-                assert b.stats.messages[("trials", "GET /api/trial/:id")] == 1
+        routes = [{"path": "/api/trial/:id", "method": "GET", "destination": "b"}]
+        async with front_and_back(tmp_path, routes, http_port=free_port()) as (a, b):
+            token = a.tokens.issue_session("trials", time.time())
+            status, body = await http("GET", f"{base(a)}/api/trial/7?q=z", token=token)
+            assert status == 200
+            assert (body["id"], body["node"], body["query"]) == ("7", "b", {"q": "z"})
+            assert "token" in body
+            status, body = await http("GET", f"{base(a)}/api/trial/7")
+            assert (status, body["code"]) == (401, "E_NO_TOKEN")
+            # Not on a route: runs on a itself.
+            status, body = await http("POST", f"{base(a)}/api/echo", json=1, token=token)
+            assert (status, body["node"]) == (200, "a")
+            assert a.stats.messages[("trials", "GET /api/trial/:id")] == 1
+            assert b.stats.messages[("trials", "GET /api/trial/:id")] == 1
 
     run(scenario())
 
@@ -214,45 +206,36 @@ def test_metrics_after_traffic(tmp_path: Path) -> None:
     """/metrics shows pool gauges, messages and errors by app/type, latency and link state."""
 
     async def scenario() -> None:
-        async with running(node_config(tmp_path, "b")) as b:
-            config = node_config(
-                tmp_path,
-                "a",
-                http_port=free_port(),
-                destinations={"b": {"url": b.url}},
-                routes=[{"path": "/api/trial/:id", "method": "GET", "destination": "b"}],
+        routes = [{"path": "/api/trial/:id", "method": "GET", "destination": "b"}]
+        async with front_and_back(tmp_path, routes, http_port=free_port()) as (a, b):
+            token = a.tokens.issue_session("trials", time.time())
+            for _ in range(2):
+                assert (await http("GET", f"{base(a)}/api/trial/1", token=token))[0] == 200
+            assert (await http("GET", f"{base(a)}/api/refuse", token=token))[0] == 400
+            assert (await http("GET", f"{base(a)}/nowhere"))[0] == 404
+            status, text = await http("GET", f"{base(a)}/metrics")
+            assert status == 200
+            lines = set(text.splitlines())
+            assert 'qewd_up{node="a"} 1' in lines
+            assert 'qewd_pool_size{node="a"} 1' in lines
+            assert 'qewd_queue_length{node="a"} 0' in lines
+            assert 'qewd_workers_busy{node="a"} 0' in lines
+            assert 'qewd_messages_total{app="trials",type="GET /api/trial/:id"} 2' in lines
+            assert 'qewd_messages_total{app="trials",type="GET /api/refuse"} 1' in lines
+            assert (
+                'qewd_errors_total{app="trials",type="GET /api/refuse",code="E_CUSTOM"} 1' in lines
             )
-            async with running(config) as a:
-                assert await a.mesh.links[b.url].wait_up(scaled(10))
-                token = a.tokens.issue_session("trials", time.time())
-                for _ in range(2):
-                    assert (await http("GET", f"{base(a)}/api/trial/1", token=token))[0] == 200
-                assert (await http("GET", f"{base(a)}/api/refuse", token=token))[0] == 400
-                assert (await http("GET", f"{base(a)}/nowhere"))[0] == 404
-                status, text = await http("GET", f"{base(a)}/metrics")
-                assert status == 200
-                lines = set(text.splitlines())
-                assert 'qewd_up{node="a"} 1' in lines
-                assert 'qewd_pool_size{node="a"} 1' in lines
-                assert 'qewd_queue_length{node="a"} 0' in lines
-                assert 'qewd_workers_busy{node="a"} 0' in lines
-                assert 'qewd_messages_total{app="trials",type="GET /api/trial/:id"} 2' in lines
-                assert 'qewd_messages_total{app="trials",type="GET /api/refuse"} 1' in lines
-                assert (
-                    'qewd_errors_total{app="trials",type="GET /api/refuse",code="E_CUSTOM"} 1'
-                    in lines
+            assert 'qewd_errors_total{app="",type="ewd-rest",code="E_NO_ROUTE"} 1' in lines
+            assert any(
+                line.startswith(
+                    'qewd_request_duration_ms{app="trials",type="GET /api/trial/:id",'
+                    'quantile="0.99"} '
                 )
-                assert 'qewd_errors_total{app="",type="ewd-rest",code="E_NO_ROUTE"} 1' in lines
-                assert any(
-                    line.startswith(
-                        'qewd_request_duration_ms{app="trials",type="GET /api/trial/:id",'
-                        'quantile="0.99"} '
-                    )
-                    for line in lines
-                )
-                assert f'qewd_link_up{{url="{b.url}"}} 1' in lines
-                assert f'qewd_link_state{{url="{b.url}",state="up"}} 1' in lines
-                assert f'qewd_link_sent_total{{url="{b.url}"}} 2' in lines
-                assert "# TYPE qewd_link_rtt_ms gauge" in lines
+                for line in lines
+            )
+            assert f'qewd_link_up{{url="{b.url}"}} 1' in lines
+            assert f'qewd_link_state{{url="{b.url}",state="up"}} 1' in lines
+            assert f'qewd_link_sent_total{{url="{b.url}"}} 2' in lines
+            assert "# TYPE qewd_link_rtt_ms gauge" in lines
 
     run(scenario())
