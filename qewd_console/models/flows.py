@@ -11,22 +11,20 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QColor
 
+from qewd_console.models.base import ColumnsModel, Index
 from qewd_console.session.console import ConsoleSession, FlowRecord
 
 COLUMNS = ("time", "app", "type", "node", "to", "status", "ms", "bytes")
 MAX_ROWS = 2000
-Index = QModelIndex | QPersistentModelIndex
 
 
-class FlowsModel(QAbstractTableModel):
+class FlowsModel(ColumnsModel):
     """The newest flows, oldest first; ``refresh`` pulls what arrived since last time."""
 
     def __init__(self, session: ConsoleSession, max_rows: int = MAX_ROWS) -> None:
@@ -55,28 +53,14 @@ class FlowsModel(QAbstractTableModel):
         self.endInsertRows()
         return len(fresh)
 
+    def headers(self) -> tuple[str, ...]:
+        return COLUMNS
+
+    def row_total(self) -> int:
+        return len(self._rows)
+
     def record(self, row: int) -> FlowRecord | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802 - Qt's name
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

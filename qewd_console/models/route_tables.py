@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-Index = QModelIndex | QPersistentModelIndex
+from qewd_console.models.base import ColumnsModel, Index
+
 PROBLEMS = "problems"
 ERROR_COLOUR = QColor("#f85149")
 WARNING_COLOUR = QColor("#d29922")
@@ -22,7 +23,7 @@ ROUTE_WHERE = re.compile(r"^(?:mesh\.[^.]+\.)?routes\[(\d+)\]")
 DESTINATION_WHERE = re.compile(r"^(?:mesh\.[^.]+\.)?destinations\.([^.\[]+)")
 
 
-class EditableRowsModel(QAbstractTableModel):
+class EditableRowsModel(ColumnsModel):
     """Rows of dicts; the last column shows the problem codes found on each row."""
 
     edited = Signal()
@@ -75,19 +76,11 @@ class EditableRowsModel(QAbstractTableModel):
 
     # -- Qt -------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
+    def headers(self) -> tuple[str, ...]:
+        return (*self.columns, PROBLEMS)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self.columns) + 1
-
-    def headerData(  # noqa: N802 - Qt's name
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
-            return None
-        names = (*self.columns, PROBLEMS)
-        return names[section] if 0 <= section < len(names) else None
+    def row_total(self) -> int:
+        return len(self.rows)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
-Index = QModelIndex | QPersistentModelIndex
+from qewd_console.models.base import ColumnsModel, Index
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ColumnsModel):
     """A read-only table of dict rows with fixed columns; ``set_rows`` replaces them."""
 
     columns: tuple[str, ...] = ()
@@ -32,28 +32,14 @@ class RowsModel(QAbstractTableModel):
         self._rows = [dict(r) for r in rows]
         self.endResetModel()
 
+    def headers(self) -> tuple[str, ...]:
+        return self.columns
+
+    def row_total(self) -> int:
+        return len(self._rows)
+
     def row(self, index: int) -> dict[str, Any] | None:
         return self._rows[index] if 0 <= index < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(  # noqa: N802 - Qt's name
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (
