@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from tests.support import scaled
+from tests import support
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +93,5 @@ def qt_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 async def eventually(
     condition: Callable[[], object], timeout: float = 20.0, what: str = "condition"
 ) -> None:
-    """Wait (polling the event loop) until ``condition()`` is truthy, or fail."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + scaled(timeout)
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+    """``tests.support.eventually`` with the console's longer default (Qt and mesh start-up)."""
+    await support.eventually(condition, timeout, what)
