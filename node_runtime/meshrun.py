@@ -13,7 +13,7 @@ import dataclasses
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
-from node_runtime.config import MeshConfig, NodeConfig
+from node_runtime.config import MeshConfig
 from node_runtime.master import Node
 from node_runtime.protocol.routes import RouteMap
 
@@ -93,8 +93,3 @@ async def stop_mesh(nodes: list[Node], drain_timeout: float | None = None) -> No
     """Stop nodes, entry nodes first so nothing new reaches the inner ones."""
     for node in nodes:
         await node.stop(drain_timeout=drain_timeout)
-
-
-def node_configs(mesh: MeshConfig) -> list[NodeConfig]:
-    """The nodes of a mesh file, in file order."""
-    return list(mesh.nodes)

@@ -264,12 +264,17 @@ class MonitorHub:
                 if session.subscription.batch:
                     session.peer.send('{"kind":"flows","flows":[' + ",".join(batch) + "]}")
                 else:
-                    session.peer.send_many(['{"kind":"flow","flow":' + f + "}" for f in batch])
+                    session.peer.send_many([flow_frame(flow) for flow in batch])
+
+
+def flow_frame(flow_json: str) -> str:
+    """A ``flow`` frame around one flow event already encoded."""
+    return '{"kind":"flow","flow":' + flow_json + "}"
 
 
 def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
-    """A ``flow`` frame."""
-    return '{"kind":"flow","flow":' + flow_object(event, payloads=payloads) + "}"
+    """A ``flow`` frame for an event."""
+    return flow_frame(flow_object(event, payloads=payloads))
 
 
 def flow_object(event: dict[str, Any], *, payloads: bool) -> str:

@@ -123,7 +123,7 @@ class WorkerPool:
             raise BusyError(f"queue is full ({self.max_queue} messages waiting)")
         self.queue.append(job)
         self._quiet.clear()
-        self._pump()
+        self.pump()
 
     def requeue(self, job: Job) -> None:
         """Put a job that never started back at the head of the queue."""
@@ -136,9 +136,6 @@ class WorkerPool:
 
     def pump(self) -> None:
         """Dispatch what can be dispatched now."""
-        self._pump()
-
-    def _pump(self) -> None:
         queue = self.queue
         idle = self.idle
         while queue and idle:
@@ -176,7 +173,7 @@ class WorkerPool:
                 if not job.finished:
                     job.finish(JobResult(False, code=ErrorCode.WORKER_DIED, text=text))
                     break
-            self._pump()
+            self.pump()
             return
         self.starting -= 1
         self._spawn_failures = 0
@@ -187,7 +184,7 @@ class WorkerPool:
         worker.state = "idle"
         self.idle.append(worker)
         self._emit("worker_started", worker.info())
-        self._pump()
+        self.pump()
 
     def worker_free(self, worker: Worker) -> None:
         """A worker finished its job: recycle it or give it the next one."""
@@ -201,7 +198,7 @@ class WorkerPool:
             else:
                 worker.state = "idle"
                 self.idle.append(worker)
-        self._pump()
+        self.pump()
 
     def worker_lost(self, worker: Worker) -> None:
         """A worker's process ended, expectedly or not."""
@@ -216,7 +213,7 @@ class WorkerPool:
         if self.prefork and not self.closed and len(self.workers) + self.starting < self.size:
             self.starting += 1
             self._tasks.spawn(self._spawn(counted=True), "respawn")
-        self._pump()
+        self.pump()
 
     def _prefetch(self) -> None:
         """Every worker busy and work waiting: line up one job behind each running one."""
@@ -265,7 +262,7 @@ class WorkerPool:
         if self.prefork:
             missing = size - len(self.workers) - self.starting
             await asyncio.gather(*(self._spawn() for _ in range(max(missing, 0))))
-        self._pump()
+        self.pump()
 
     def stop_worker(self, pid: int) -> bool:
         """Stop one worker: at once when idle, after its job when busy. False if unknown."""
