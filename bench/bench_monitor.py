@@ -8,7 +8,16 @@ A third kind of round has the console keep the default subscription (flows cappe
 200/s, no payloads), which is what the desktop console asks for by default.
 Rounds alternate bare / watched; the best of each is compared (target: watched >= 0.9x).
 
+Two layouts of the processes on the CPUs, each run in turn:
+
+* ``split``: the node (master and workers) alone on CPU 0, the load clients and the
+  console on CPU 1 — as in use, where the console runs on a desk, not on the server, so
+  the ratio is what monitoring costs the node itself;
+* ``shared``: every process free on every CPU, so the console's own work (receiving and
+  parsing every flow) competes with the node for the same two cores.
+
 Run: .venv/bin/python bench/bench_monitor.py [--seconds 4] [--rounds 3] [--pool 2]
+         [--layout split|shared|both]
 """
 
 from __future__ import annotations
@@ -16,10 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import benchlib
@@ -63,21 +72,26 @@ async def _console(url: str, conn: Connection, full: bool) -> None:
     conn.send(counts)
 
 
-def _console_main(url: str, conn: Connection, full: bool) -> None:
+def _console_main(url: str, conn: Connection, full: bool, cpus: list[int] | None) -> None:
+    benchlib.pin(cpus)
+    started = time.process_time()
     asyncio.run(_console(url, conn, full))
+    conn.send(time.process_time() - started)
 
 
 def watched_round(
-    url: str, clients: int, seconds: float, full: bool = True
+    url: str, clients: int, seconds: float, full: bool = True, cpus: list[int] | None = None
 ) -> tuple[dict[str, Any], dict[str, int]]:
-    """One throughput round with a console process attached."""
+    """One throughput round with a console process attached (``cpus``: where the clients
+    and the console run); the counts include the console's CPU seconds."""
     conn, child = benchlib.CTX.Pipe()
-    proc = benchlib.CTX.Process(target=_console_main, args=(url, child, full), daemon=True)
+    proc = benchlib.CTX.Process(target=_console_main, args=(url, child, full, cpus), daemon=True)
     proc.start()
     assert conn.recv() == "ready"
-    result = benchlib.run_client("throughput", url=url, clients=clients, seconds=seconds)
+    result = benchlib.run_client("throughput", url=url, clients=clients, seconds=seconds, cpus=cpus)
     conn.send("stop")
-    counts: dict[str, int] = conn.recv()
+    counts: dict[str, Any] = conn.recv()
+    counts["cpu_s"] = conn.recv()
     proc.join(10)
     return result, counts
 
@@ -88,65 +102,73 @@ def master_us(node: benchlib.Host, before: float, result: dict[str, Any]) -> flo
     return used / max(result["n"], 1) * 1e6
 
 
+LAYOUTS = {"split": ([0], [1]), "shared": (None, None)}
+
+
+def run_layout(layout: str, args: argparse.Namespace, tmp: str) -> dict[str, float]:
+    """Rounds of bare / full console / default console in one layout; best req/s of each."""
+    node_cpus, other_cpus = LAYOUTS[layout]
+    spec = {"tmp": tmp, "name": f"n-{layout}", "pool_size": args.pool, "cpus": node_cpus}
+    node = benchlib.Host("node", spec)
+    best = {"bare": 0.0, "full": 0.0, "default": 0.0}
+    cost: dict[str, list[float]] = {"bare": [], "full": [], "default": []}
+    load = {"url": node.url, "clients": args.clients, "seconds": args.seconds}
+    try:
+        for round_no in range(1, args.rounds + 1):
+            for kind in ("bare", "full", "default"):
+                before = node.cpu_seconds()["master"]
+                if kind == "bare":
+                    result = benchlib.run_client("throughput", **load, cpus=other_cpus)
+                    extra = ""
+                else:
+                    result, counts = watched_round(
+                        node.url, args.clients, args.seconds, kind == "full", other_cpus
+                    )
+                    extra = (
+                        f" flows={counts['flows']} dropped={counts['dropped']} "
+                        f"flow_bytes/flow={counts['bytes'] // max(counts['flows'], 1)} "
+                        f"console_cpu={counts['cpu_s'] / result['seconds']:.0%}"
+                    )
+                cost[kind].append(master_us(node, before, result))
+                best[kind] = max(best[kind], result["req_s"])
+                print(
+                    f"[{layout}] round {round_no} {kind:>7}: {benchlib.fmt(result)} "
+                    f"master={cost[kind][-1]:.0f}us/req client_cpu={result['client_cpu']:.0%}"
+                    + extra
+                )
+    finally:
+        node.stop()
+    print(
+        f"[{layout}] master CPU per request (best): no console {min(cost['bare']):.0f} us | "
+        f"full console {min(cost['full']):.0f} us | default console {min(cost['default']):.0f} us"
+    )
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--pool", type=int, default=2)
+    parser.add_argument("--layout", choices=["split", "shared", "both"], default="both")
     args = parser.parse_args()
     print(benchlib.machine())
+    if args.layout != "shared" and len(os.sched_getaffinity(0)) < 2:
+        parser.error("the split layout needs two CPUs; use --layout shared")
+    layouts = ["split", "shared"] if args.layout == "both" else [args.layout]
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        node = benchlib.Host("node", {"tmp": str(Path(tmp)), "name": "n1", "pool_size": args.pool})
-        try:
-            bare: list[float] = []
-            watched: list[float] = []
-            default: list[float] = []
-            cost: dict[str, list[float]] = {"bare": [], "watched": [], "default": []}
-            for round_no in range(1, args.rounds + 1):
-                before = node.cpu_seconds()["master"]
-                plain = benchlib.run_client(
-                    "throughput", url=node.url, clients=args.clients, seconds=args.seconds
-                )
-                cost["bare"].append(master_us(node, before, plain))
-                bare.append(plain["req_s"])
-                print(
-                    f"round {round_no} no console: {benchlib.fmt(plain)} "
-                    f"master={cost['bare'][-1]:.0f}us/req"
-                )
-                before = node.cpu_seconds()["master"]
-                result, counts = watched_round(node.url, args.clients, args.seconds)
-                cost["watched"].append(master_us(node, before, result))
-                watched.append(result["req_s"])
-                print(
-                    f"round {round_no} console:    {benchlib.fmt(result)} "
-                    f"master={cost['watched'][-1]:.0f}us/req flows={counts['flows']} "
-                    f"dropped={counts['dropped']} flow_bytes={counts['bytes']}"
-                )
-                before = node.cpu_seconds()["master"]
-                result, counts = watched_round(node.url, args.clients, args.seconds, full=False)
-                cost["default"].append(master_us(node, before, result))
-                default.append(result["req_s"])
-                print(
-                    f"round {round_no} default console: {benchlib.fmt(result)} "
-                    f"master={cost['default'][-1]:.0f}us/req flows={counts['flows']} "
-                    f"dropped={counts['dropped']}"
-                )
-        finally:
-            node.stop()
-    ratio = max(watched) / max(bare)
-    print(
-        f"master CPU per request (best): no console {min(cost['bare']):.0f} us | "
-        f"console {min(cost['watched']):.0f} us | default console {min(cost['default']):.0f} us"
-    )
-    print(
-        f"best req/s with a console on the default subscription (200 flows/s, no payloads): "
-        f"{max(default):,.0f} | ratio {max(default) / max(bare):.3f}"
-    )
-    print(
-        f"best req/s: no console {max(bare):,.0f} | console at full flow rate with payloads "
-        f"{max(watched):,.0f} | ratio {ratio:.3f} (target >= 0.9)"
-    )
+        for layout in layouts:
+            results[layout] = run_layout(layout, args, tmp)
+    for layout, best in results.items():
+        print(
+            f"[{layout}] best req/s: no console {best['bare']:,.0f} | "
+            f"default console (200 flows/s, no payloads) {best['default']:,.0f} "
+            f"(ratio {best['default'] / best['bare']:.3f}) | console at full flow rate "
+            f"with payloads {best['full']:,.0f} (ratio {best['full'] / best['bare']:.3f}, "
+            f"target >= 0.9)"
+        )
 
 
 if __name__ == "__main__":

@@ -130,12 +130,19 @@ async def _serve_until_stop(conn: Connection, spec: dict[str, Any]) -> None:
             out = Path(spec["tmp"]) / f"profile-{spec.get('name', 'raw')}.txt"
             with out.open("w") as handle:
                 stats = pstats.Stats(profiler, stream=handle)
-                stats.sort_stats("tottime").print_stats(25)
+                stats.sort_stats("tottime").print_stats(45)
             conn.send(str(out))
+
+
+def pin(cpus: list[int] | None) -> None:
+    """Keep this process (and the processes it starts) on ``cpus``; None leaves it free."""
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cpus)
 
 
 def _host_main(kind: str, spec: dict[str, Any], conn: Connection) -> None:
     os.chdir(ROOT)
+    pin(spec.get("cpus"))
     target = _host_node if kind == "node" else _host_raw_echo
     asyncio.run(target(spec, conn))
 
@@ -305,6 +312,7 @@ async def fresh_connections(url: str, count: int, ca: str | None = None) -> dict
 
 def _client_main(kind: str, args: dict[str, Any], conn: Connection) -> None:
     os.chdir(ROOT)
+    pin(args.pop("cpus", None))
     target = {"latency": latency, "throughput": throughput, "fresh": fresh_connections}[kind]
     try:
         conn.send(asyncio.run(target(**args)))
@@ -313,7 +321,8 @@ def _client_main(kind: str, args: dict[str, Any], conn: Connection) -> None:
 
 
 def run_client(kind: str, **args: Any) -> dict[str, Any]:
-    """Run one load pattern in a fresh client process and return its figures."""
+    """Run one load pattern in a fresh client process and return its figures
+    (``cpus=[...]`` keeps that process on those CPUs)."""
     conn, child = CTX.Pipe()
     proc = CTX.Process(target=_client_main, args=(kind, args, child), daemon=True)
     proc.start()

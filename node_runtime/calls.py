@@ -15,7 +15,7 @@ from typing import Any
 
 from node_runtime.protocol import trace as tracing
 from node_runtime.protocol.codes import ErrorCode
-from node_runtime.protocol.messages import MessageId, error_message
+from node_runtime.protocol.messages import MessageId, Request, error_message
 
 _dumps = json.dumps
 
@@ -53,6 +53,7 @@ class Call:
     __slots__ = (
         "app",
         "cancel_hook",
+        "code",
         "deadline",
         "destination",
         "done",
@@ -62,14 +63,17 @@ class Call:
         "next_hops",
         "next_ms",
         "node",
+        "ok",
         "on_finish",
         "peer_label",
         "queue_ms",
+        "request",
         "request_bytes",
         "send",
         "session_id",
         "started",
         "timer",
+        "total_ms",
         "trace",
         "type",
         "worker",
@@ -101,6 +105,9 @@ class Call:
         self.request_bytes = request_bytes
         self.on_finish = on_finish
         self.done = False
+        self.ok = False  # ok, code and total_ms are set when the call finishes
+        self.code = ""
+        self.total_ms = 0.0
         self.destination = ""  # "" = run locally, else the destination's name
         self.queue_ms = 0.0
         self.handler_ms = 0.0
@@ -110,6 +117,7 @@ class Call:
         self.cancel_hook: Callable[[], None] | None = None
         self.kept: list[str] | None = None  # intermediates (JSON) kept for the monitor
         self.session_id = ""  # the token's sid: lets a replay follow one session
+        self.request: Request | None = None  # kept for the monitor's payloads
         self.timer: asyncio.TimerHandle | None = None
 
     def arm(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -168,7 +176,9 @@ class Call:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        total = self.elapsed_ms()
+        total = self.total_ms = self.elapsed_ms()
+        self.ok = ok
+        self.code = code
         hops = self.hop_list(total) if self.trace else None
         self.send(frame_text(self.type, self.id, message_json, ms=total, hops=hops))
         self.on_finish(self, ok, code, message_json)

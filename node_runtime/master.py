@@ -9,7 +9,6 @@ replies exactly once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -38,7 +37,8 @@ from node_runtime.workers.pool import BusyError, Job, JobResult, WorkerPool
 
 log = logging.getLogger("qewd.node")
 
-FlowListener = Callable[[dict[str, Any]], None]
+# A finished call and its final message (JSON).
+FlowListener = Callable[[Call, str], None]
 
 
 class Node:
@@ -291,15 +291,12 @@ class Node:
             deadline=deadline,
             peer_label=peer.name,
             request_bytes=size,
-            on_finish=(
-                functools.partial(self._call_finished, request=request)
-                if self.flow_listeners
-                else self._call_finished
-            ),
+            on_finish=self._call_finished,
         )
         self.stats.received += 1
         if self.flow_listeners:
-            call.kept = []  # a console may want the intermediates with the payloads
+            call.kept = []  # a console may want the payloads: intermediates, request
+            call.request = request
             call.session_id = str(session.get("sid", ""))
         self.in_flight += 1
         self._idle.clear()
@@ -361,40 +358,10 @@ class Node:
         call.arm(asyncio.get_running_loop())
         return call
 
-    def _call_finished(
-        self, call: Call, ok: bool, code: str, message_json: str, request: Request | None = None
-    ) -> None:
+    def _call_finished(self, call: Call, ok: bool, code: str, message_json: str) -> None:
         self.in_flight -= 1
         if self.in_flight == 0:
             self._idle.set()
-        elapsed = call.elapsed_ms()
-        self.stats.count(call.app, call.type, ok, code, elapsed)
-        if self.flow_listeners:
-            event: dict[str, Any] = {
-                "id": call.id,
-                "app": call.app,
-                "type": call.type,
-                "from": call.peer_label,
-                "to": call.destination or self.name,
-                "node": self.name,
-                "ok": ok,
-                "code": code,
-                "ms": round(elapsed, 3),
-                "request_bytes": call.request_bytes,
-                "reply_bytes": len(message_json),
-                "trace": call.hop_list(elapsed),
-                "time": time.time(),
-                "session": call.session_id,
-                "message_json": message_json,
-            }
-            if call.kept:
-                event["intermediates_json"] = call.kept
-            if request is not None:  # for payload subscribers (capture needs the request)
-                event["request"] = {
-                    "type": request.type,
-                    "application": request.application,
-                    "params": request.params,
-                    "id": request.id,
-                }
-            for listener in self.flow_listeners:
-                listener(event)
+        self.stats.count(call.app, call.type, ok, code, call.total_ms)
+        for listener in self.flow_listeners:
+            listener(call, message_json)

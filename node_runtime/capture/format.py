@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from node_runtime.errors import NodeError
+from node_runtime.monitor.flow_json import REDACTED
 
 FORMAT = "qewd-capture"
 VERSION = 1
-REDACTED = "<redacted>"
 TOKEN_KEYS = frozenset({"token", "authorization"})
 
 

@@ -71,6 +71,7 @@ async def record(
                     "op": "subscribe",
                     "id": "capture",
                     "payloads": True,
+                    "tokens": not redacted,
                     "max_rate": MAX_MAX_RATE,
                     "filters": filters or {},
                 }

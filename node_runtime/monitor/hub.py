@@ -17,6 +17,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from node_runtime.monitor.flow_json import flow_json
 from node_runtime.monitor.ops import handle_op
 from node_runtime.monitor.subscription import Subscription, TokenBucket
 from node_runtime.tasks import TaskSet
@@ -24,6 +25,7 @@ from node_runtime.transport.connection import Peer
 from node_runtime.transport.links import PeerLink
 
 if TYPE_CHECKING:
+    from node_runtime.calls import Call
     from node_runtime.master import Node
 
 log = logging.getLogger("qewd.monitor")
@@ -41,9 +43,11 @@ FLOW_BACKLOG_BYTES = 16 * 1024 * 1024
 FLOW_FLUSH_INTERVAL = 0.02
 
 _dumps = json.dumps
-# A pre-built C encoder: flow events come from decoded JSON and plain numbers, so the
-# circular-reference check is not needed and skipping it halves the encoding cost.
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+# A flow waiting for the next flush: the finished call, its final message (JSON) and
+# the wall time it finished at.
+Pending = tuple["Call", str, float]
 
 
 class Session:
@@ -56,7 +60,7 @@ class Session:
         self.subscription = Subscription()
         self.bucket = TokenBucket(self.subscription.max_rate, now)
         self.dropped = 0
-        self.batch: list[str] = []
+        self.batch: list[Pending] = []
 
     @property
     def role(self) -> str:
@@ -224,71 +228,68 @@ class MonitorHub:
             frame["reason"] = data["reason"]
         self.broadcast(frame)
 
-    def _on_flow(self, event: dict[str, Any]) -> None:
-        """One finished call: to every console whose filters pass and bucket allows."""
+    def _on_flow(self, call: Call, message_json: str) -> None:
+        """One finished call: kept for every console whose filters pass and bucket allows.
+
+        Only the decision is made here, on the call itself; the flow's text is written
+        at the next flush, for a whole batch at once (the encoder stays hot), and once
+        per variant (plain, payloads, payloads with tokens) whichever consoles share it.
+        """
         now = time.monotonic()
-        plain: str | None = None
-        full: str | None = None
-        payload_bytes = event.get("reply_bytes", 0) + event.get("request_bytes", 0)
-        full_limit = min(FLOW_BACKLOG, FLOW_BACKLOG_BYTES // (payload_bytes + 512))
+        item: Pending | None = None
+        full_limit = min(
+            FLOW_BACKLOG, FLOW_BACKLOG_BYTES // (len(message_json) + call.request_bytes + 512)
+        )
         for session in self.sessions:
             sub = session.subscription
-            if sub.filters and not sub.matches(event):
+            if sub.filters and not sub.matches(
+                app=call.app, type_=call.type, node=call.node, ok=call.ok
+            ):
                 continue
             backlog = session.peer.pending() + len(session.batch)
             limit = full_limit if sub.payloads else FLOW_BACKLOG
             if backlog >= limit or not session.bucket.take(now):
                 session.dropped += 1
                 continue
-            if sub.payloads:
-                if full is None:
-                    full = flow_object(event, payloads=True)
-                session.batch.append(full)
-            else:
-                if plain is None:
-                    plain = flow_object(event, payloads=False)
-                session.batch.append(plain)
+            if item is None:
+                item = (call, message_json, time.time())
+            session.batch.append(item)
             if self._flush_timer is None:
                 loop = asyncio.get_running_loop()
                 self._flush_timer = loop.call_later(FLOW_FLUSH_INTERVAL, self.flush_flows)
 
     def flush_flows(self) -> None:
-        """Hand every console's batched flows to its writer, in order."""
+        """Write every console's batched flows and hand them to its writer, in order."""
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
+        shared: dict[tuple[int, bool, bool], str] = {}
+        several = len(self.sessions) > 1
         for session in self.sessions:
             batch = session.batch
-            if batch:
-                session.batch = []
-                if session.subscription.batch:
-                    session.peer.send('{"kind":"flows","flows":[' + ",".join(batch) + "]}")
-                else:
-                    session.peer.send_many([flow_frame(flow) for flow in batch])
+            if not batch:
+                continue
+            session.batch = []
+            sub = session.subscription
+            payloads, tokens = sub.payloads, sub.tokens
+            texts = []
+            for item in batch:
+                key = (id(item), payloads, tokens)
+                text = shared.get(key) if several else None
+                if text is None:
+                    call, message_json, wall_time = item
+                    text = flow_json(
+                        call, message_json, wall_time=wall_time, payloads=payloads, tokens=tokens
+                    )
+                    if several:
+                        shared[key] = text
+                texts.append(text)
+            if sub.batch:
+                session.peer.send('{"kind":"flows","flows":[' + ",".join(texts) + "]}")
+            else:
+                session.peer.send_many([flow_frame(text) for text in texts])
 
 
-def flow_frame(flow_json: str) -> str:
+def flow_frame(flow: str) -> str:
     """A ``flow`` frame around one flow event already encoded."""
-    return '{"kind":"flow","flow":' + flow_json + "}"
-
-
-def flow_text(event: dict[str, Any], *, payloads: bool) -> str:
-    """A ``flow`` frame for an event."""
-    return flow_frame(flow_object(event, payloads=payloads))
-
-
-def flow_object(event: dict[str, Any], *, payloads: bool) -> str:
-    """A flow event as JSON; with payloads the reply JSON is spliced in, not re-encoded."""
-    flow = event.copy()
-    flow.pop("message_json", None)
-    intermediates = flow.pop("intermediates_json", None)
-    request = flow.pop("request", None)
-    body = _encode(flow)
-    if not payloads:
-        return body
-    extra = ',"reply":' + str(event.get("message_json") or "null")
-    if request is not None:
-        extra += ',"request":' + _encode(request)
-    if intermediates:
-        extra += ',"intermediates":[' + ",".join(intermediates) + "]"
-    return body[:-1] + extra + "}"
+    return '{"kind":"flow","flow":' + flow + "}"

@@ -29,6 +29,7 @@ class Subscription:
 
     max_rate: float = DEFAULT_MAX_RATE
     payloads: bool = False
+    tokens: bool = False  # session tokens in payloads as they are (else redacted)
     filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
     batch: bool = False  # flows as {"kind":"flows","flows":[...]} frames, one per flush
 
@@ -37,17 +38,22 @@ class Subscription:
         return {
             "max_rate": self.max_rate,
             "payloads": self.payloads,
+            "tokens": self.tokens,
             "batch": self.batch,
             "filters": {key: sorted(values) for key, values in self.filters.items()},
         }
 
-    def matches(self, flow: Mapping[str, Any]) -> bool:
-        """True when a flow event passes every filter."""
+    def matches(self, *, app: str, type_: str, node: str, ok: bool) -> bool:
+        """True when a finished call passes every filter."""
         for key, allowed in self.filters.items():
             if key == "status":
-                value = "ok" if flow.get("ok") else "error"
+                value = "ok" if ok else "error"
+            elif key == "app":
+                value = app
+            elif key == "type":
+                value = type_
             else:
-                value = str(flow.get(key, ""))
+                value = node
             if value not in allowed:
                 return False
         return True
@@ -65,6 +71,11 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
         raise SubscribeError("payloads must be true or false", ErrorCode.BAD_MESSAGE)
     if payloads and role != "admin":
         raise SubscribeError("payloads need an admin token", ErrorCode.FORBIDDEN)
+    tokens = op.get("tokens", False)
+    if not isinstance(tokens, bool):
+        raise SubscribeError("tokens must be true or false", ErrorCode.BAD_MESSAGE)
+    if tokens and not payloads:
+        raise SubscribeError("tokens are sent only with payloads", ErrorCode.BAD_MESSAGE)
     batch = op.get("batch", False)
     if not isinstance(batch, bool):
         raise SubscribeError("batch must be true or false", ErrorCode.BAD_MESSAGE)
@@ -83,7 +94,9 @@ def parse_subscribe(op: Mapping[str, Any], role: str) -> Subscription:
                 f"filter {key!r} must be a string or a list of strings", ErrorCode.BAD_MESSAGE
             )
         filters[key] = frozenset(values)
-    return Subscription(max_rate=float(raw_rate), payloads=payloads, filters=filters, batch=batch)
+    return Subscription(
+        max_rate=float(raw_rate), payloads=payloads, tokens=tokens, filters=filters, batch=batch
+    )
 
 
 class TokenBucket:

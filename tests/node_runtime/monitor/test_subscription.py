@@ -18,17 +18,25 @@ def test_bucket_allows_a_burst_then_the_rate() -> None:
 
 def test_filters_match_strings_lists_and_status() -> None:
     """Each filter is a string or a list; status compares ok/error; absent means all."""
-    sub = parse_subscribe({"filters": {"app": ["a", "b"], "status": "error"}}, "monitor")
-    assert sub.matches({"app": "a", "ok": False})
-    assert not sub.matches({"app": "a", "ok": True})
-    assert not sub.matches({"app": "c", "ok": False})
-    assert parse_subscribe({}, "monitor").matches({"app": "x", "ok": True})
+    sub = parse_subscribe(
+        {"filters": {"app": ["a", "b"], "status": "error", "type": "t"}}, "monitor"
+    )
+    assert sub.matches(app="a", type_="t", node="n", ok=False)
+    assert not sub.matches(app="a", type_="t", node="n", ok=True)
+    assert not sub.matches(app="c", type_="t", node="n", ok=False)
+    assert not sub.matches(app="b", type_="u", node="n", ok=False)
+    by_node = parse_subscribe({"filters": {"node": "n1"}}, "monitor")
+    assert by_node.matches(app="a", type_="t", node="n1", ok=True)
+    assert not by_node.matches(app="a", type_="t", node="n2", ok=True)
+    assert parse_subscribe({}, "monitor").matches(app="x", type_="y", node="n", ok=True)
 
 
 @pytest.mark.parametrize(
     ("op", "role", "code"),
     [
         ({"payloads": True}, "monitor", "E_FORBIDDEN"),
+        ({"payloads": True, "tokens": "yes"}, "admin", "E_BAD_MESSAGE"),
+        ({"tokens": True}, "admin", "E_BAD_MESSAGE"),
         ({"max_rate": 0}, "admin", "E_BAD_MESSAGE"),
         ({"max_rate": 10_001}, "admin", "E_BAD_MESSAGE"),
         ({"max_rate": True}, "admin", "E_BAD_MESSAGE"),
