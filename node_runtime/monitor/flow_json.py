@@ -11,6 +11,7 @@ for them. Pure: no I/O, the wall time is passed in.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from json.encoder import encode_basestring_ascii as _quote
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,23 @@ if TYPE_CHECKING:
 # What a redacted token reads as, in flows and in captures.
 REDACTED = "<redacted>"
 
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON for values decoded from JSON (no cycles possible). The C encoder is
+    built once here: ``JSONEncoder.encode`` builds a new one per call, which costs more
+    than encoding a small object."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    chunks = make(None, refuse, _quote, None, ":", ",", False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode = _compact_encoder()
 _TOKEN_MEMBER = ',"token":"'  # noqa: S105 - the JSON key, not a secret
 _REDACTED_MEMBER = ',"token":' + _quote(REDACTED) + "}"
 

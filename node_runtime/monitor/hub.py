@@ -32,12 +32,11 @@ log = logging.getLogger("qewd.monitor")
 
 PROTOCOL_VERSION = 1
 STATS_INTERVAL = 1.0
-# Flow frames are skipped (and counted as dropped) while this many frames wait unwritten:
-# bounds a slow console's memory far below the transport's disconnect bound.
+# Flows are skipped (and counted as dropped) while this many frames, or this many
+# characters of frames, wait unwritten for a console: bounds a slow console's memory
+# far below the transport's disconnect bound, whatever the size of the payloads.
 FLOW_BACKLOG = 1000
-# ... and, for large payloads, while about this many bytes of them wait (estimated from
-# the size of the flow at hand), so a few huge replies cannot pile up either.
-FLOW_BACKLOG_BYTES = 16 * 1024 * 1024
+FLOW_BACKLOG_CHARS = 16 * 1024 * 1024
 # Flows are handed to the consoles' writers in batches this often: one writer wake-up
 # per batch instead of one per request keeps the message path's cost per flow low.
 FLOW_FLUSH_INTERVAL = 0.02
@@ -53,14 +52,13 @@ Pending = tuple["Call", str, float]
 class Session:
     """One connected console: its peer, subscription, flow bucket and drop count."""
 
-    __slots__ = ("batch", "bucket", "dropped", "peer", "subscription")
+    __slots__ = ("bucket", "dropped", "peer", "subscription")
 
     def __init__(self, peer: Peer, now: float) -> None:
         self.peer = peer
         self.subscription = Subscription()
         self.bucket = TokenBucket(self.subscription.max_rate, now)
         self.dropped = 0
-        self.batch: list[Pending] = []
 
     @property
     def role(self) -> str:
@@ -89,6 +87,7 @@ class MonitorHub:
         self._last_errors = 0
         self._last_tick = time.monotonic()
         self._flush_timer: asyncio.TimerHandle | None = None
+        self._pending: list[Pending] = []  # finished calls not yet flushed
         node.link_listeners.append(self._on_link)
         node.pool_listeners.append(self._on_pool)
 
@@ -229,65 +228,78 @@ class MonitorHub:
         self.broadcast(frame)
 
     def _on_flow(self, call: Call, message_json: str) -> None:
-        """One finished call: kept for every console whose filters pass and bucket allows.
-
-        Only the decision is made here, on the call itself; the flow's text is written
-        at the next flush, for a whole batch at once (the encoder stays hot), and once
-        per variant (plain, payloads, payloads with tokens) whichever consoles share it.
-        """
-        now = time.monotonic()
-        item: Pending | None = None
-        full_limit = min(
-            FLOW_BACKLOG, FLOW_BACKLOG_BYTES // (len(message_json) + call.request_bytes + 512)
-        )
-        for session in self.sessions:
-            sub = session.subscription
-            if sub.filters and not sub.matches(
-                app=call.app, type_=call.type, node=call.node, ok=call.ok
-            ):
-                continue
-            backlog = session.peer.pending() + len(session.batch)
-            limit = full_limit if sub.payloads else FLOW_BACKLOG
-            if backlog >= limit or not session.bucket.take(now):
-                session.dropped += 1
-                continue
-            if item is None:
-                item = (call, message_json, time.time())
-            session.batch.append(item)
-            if self._flush_timer is None:
-                loop = asyncio.get_running_loop()
-                self._flush_timer = loop.call_later(FLOW_FLUSH_INTERVAL, self.flush_flows)
+        """One finished call: kept until the next flush, which does all the work."""
+        self._pending.append((call, message_json, time.time()))
+        if self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(FLOW_FLUSH_INTERVAL, self.flush_flows)
 
     def flush_flows(self) -> None:
-        """Write every console's batched flows and hand them to its writer, in order."""
+        """Give every console the flows finished since the last flush, in order.
+
+        Filters, backlog bounds and rate buckets are applied here, and the text of each
+        flow is written here, for the whole batch in one loop (its code stays hot) and
+        once per variant (plain, payloads, payloads with tokens) however many consoles
+        share it; the request path itself only appends to a list.
+        """
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        now = time.monotonic()
         shared: dict[tuple[int, bool, bool], str] = {}
         several = len(self.sessions) > 1
         for session in self.sessions:
-            batch = session.batch
-            if not batch:
+            texts = self._flows_for(session, pending, now, shared if several else None)
+            if not texts:
                 continue
-            session.batch = []
-            sub = session.subscription
-            payloads, tokens = sub.payloads, sub.tokens
-            texts = []
-            for item in batch:
-                key = (id(item), payloads, tokens)
-                text = shared.get(key) if several else None
-                if text is None:
-                    call, message_json, wall_time = item
-                    text = flow_json(
-                        call, message_json, wall_time=wall_time, payloads=payloads, tokens=tokens
-                    )
-                    if several:
-                        shared[key] = text
-                texts.append(text)
-            if sub.batch:
+            if session.subscription.batch:
                 session.peer.send('{"kind":"flows","flows":[' + ",".join(texts) + "]}")
             else:
                 session.peer.send_many([flow_frame(text) for text in texts])
+
+    @staticmethod
+    def _flows_for(
+        session: Session,
+        pending: list[Pending],
+        now: float,
+        shared: dict[tuple[int, bool, bool], str] | None,
+    ) -> list[str]:
+        """The texts of the pending flows that one console takes; the rest are counted
+        as dropped (filtered out ones are not)."""
+        sub = session.subscription
+        payloads, tokens = sub.payloads, sub.tokens
+        filters = sub.filters
+        take = session.bucket.take
+        frames = session.peer.pending()
+        chars = session.peer.pending_chars()
+        per_flow = 0 if sub.batch else 1  # batched flows leave as one frame
+        texts: list[str] = []
+        for item in pending:
+            call, message_json, wall_time = item
+            if filters and not sub.matches(
+                app=call.app, type_=call.type, node=call.node, ok=call.ok
+            ):
+                continue
+            if frames >= FLOW_BACKLOG or chars >= FLOW_BACKLOG_CHARS or not take(now):
+                session.dropped += 1
+                continue
+            if shared is None:
+                text = flow_json(
+                    call, message_json, wall_time=wall_time, payloads=payloads, tokens=tokens
+                )
+            else:
+                key = (id(item), payloads, tokens)
+                text = shared.get(key) or flow_json(
+                    call, message_json, wall_time=wall_time, payloads=payloads, tokens=tokens
+                )
+                shared[key] = text
+            texts.append(text)
+            frames += per_flow
+            chars += len(text)
+        return texts
 
 
 def flow_frame(flow: str) -> str:

@@ -52,6 +52,7 @@ class Peer:
         remote = ws.remote_address
         self.remote = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) else str(remote)
         self._out: deque[str] = deque()
+        self._out_chars = 0  # characters of the frames in _out
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
@@ -96,6 +97,7 @@ class Peer:
             self._wake.set()
             return
         self._out.append(text)
+        self._out_chars += len(text)
         self._drained.clear()
         self._wake.set()
 
@@ -129,6 +131,10 @@ class Peer:
         """Frames queued but not yet written."""
         return len(self._out)
 
+    def pending_chars(self) -> int:
+        """Characters of the frames queued but not yet written."""
+        return self._out_chars
+
     def queued(self) -> tuple[str, ...]:
         """The frames queued but not yet written, oldest first (a copy)."""
         return tuple(self._out)
@@ -147,7 +153,9 @@ class Peer:
                     return
                 self._writing = True
                 while out:
-                    await ws.send(out.popleft())
+                    text = out.popleft()
+                    self._out_chars -= len(text)
+                    await ws.send(text)
                 self._writing = False
                 self._drained.set()
                 if self.closed:

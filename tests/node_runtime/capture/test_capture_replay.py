@@ -42,6 +42,38 @@ async def _capture_traffic(node_url: str, out: Path) -> None:
     assert result.entries == 3
 
 
+def test_capture_keeps_real_tokens_only_when_asked(tmp_path: Path) -> None:
+    """With ``redacted=False`` (``--keep-tokens``) the reply's session token is recorded
+    as the client got it; by default the node never even sends it to the recorder."""
+
+    async def scenario() -> tuple[str, dict[str, object]]:
+        async with running(node_config(tmp_path)) as node:
+            ready = asyncio.Event()
+            tasks = TaskSet("test")
+            recording = tasks.spawn(
+                record(
+                    node.url,
+                    role_token("admin"),
+                    tmp_path / "kept.jsonl",
+                    ready=ready,
+                    max_entries=1,
+                    redacted=False,
+                ),
+                "record",
+            )
+            await ready.wait()
+            async with Client.connect(node.url) as client:
+                await client.register()
+                reply = await client.call({"type": "echo", "params": 1})
+            await recording
+            return reply["message"]["token"], read_capture(tmp_path / "kept.jsonl").header
+
+    token, head = run(scenario())
+    entry = read_capture(tmp_path / "kept.jsonl").entries[0]
+    assert entry["message"]["token"] == token
+    assert head["redacted"] is False
+
+
 def test_capture_has_header_and_redacted_tokens(tmp_path: Path) -> None:
     """A capture's first line is the header; replies' tokens are redacted by default."""
 

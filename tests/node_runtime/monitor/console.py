@@ -37,9 +37,15 @@ class Console:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, node_url: str, role: str = "admin") -> AsyncIterator[Console]:
+    async def open(
+        cls, node_url: str, role: str = "admin", *, max_queue: int = 16
+    ) -> AsyncIterator[Console]:
+        """A console connection; ``max_queue``: frames its client buffers before it stops
+        reading the socket (websockets' own bound)."""
         headers = {"Authorization": f"Bearer {role_token(role)}"}
-        async with connect(monitor_url(node_url), additional_headers=headers, max_size=None) as ws:
+        async with connect(
+            monitor_url(node_url), additional_headers=headers, max_size=None, max_queue=max_queue
+        ) as ws:
             yield cls(ws)
 
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:

@@ -145,6 +145,50 @@ def test_flow_events_at_every_node_on_the_path(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_consoles_each_get_their_own_kind_of_flow(tmp_path: Path) -> None:
+    """Consoles on one node: plain, payloads (token redacted), payloads with tokens, and
+    one filtered to errors each get what they asked for, in order, batched or not."""
+    from node_runtime.monitor.flow_json import REDACTED
+
+    async def scenario() -> None:
+        async with (
+            running(node_config(tmp_path)) as node,
+            Console.open(node.url, "monitor") as plain,
+            Console.open(node.url, "admin") as redacted,
+            Console.open(node.url, "admin") as tokens,
+            Console.open(node.url, "admin") as errors,
+        ):
+            assert (await plain.op("subscribe"))["ok"]
+            assert (await redacted.op("subscribe", payloads=True, batch=True))["ok"]
+            assert (await tokens.op("subscribe", payloads=True, tokens=True))["ok"]
+            assert (await errors.op("subscribe", filters={"status": "error"}))["ok"]
+            async with Client.connect(node.url) as client:
+                await client.register()
+                replies = [await client.call({"type": "echo", "params": n}) for n in range(3)]
+                await client.call({"type": "refuse", "params": {}})
+            session_tokens = [reply["message"]["token"] for reply in replies]
+
+            async def flows(console: Console, count: int) -> list[dict[str, Any]]:
+                got: list[dict[str, Any]] = []
+                while len(got) < count:
+                    frame = await console.wait_for(lambda f: f["kind"] in ("flow", "flows"))
+                    got += frame["flows"] if frame["kind"] == "flows" else [frame["flow"]]
+                return got
+
+            at_plain = await flows(plain, 4)
+            assert [f["ok"] for f in at_plain] == [True, True, True, False]
+            assert all("reply" not in f for f in at_plain)
+            at_redacted = await flows(redacted, 4)
+            assert [f["reply"].get("echo") for f in at_redacted[:3]] == [0, 1, 2]
+            assert {f["reply"]["token"] for f in at_redacted[:3]} == {REDACTED}
+            at_tokens = await flows(tokens, 4)
+            assert [f["reply"]["token"] for f in at_tokens[:3]] == session_tokens
+            at_errors = await flows(errors, 1)
+            assert (at_errors[0]["type"], at_errors[0]["ok"]) == ("refuse", False)
+
+    run(scenario())
+
+
 def test_flow_rate_cap_counts_drops_with_a_slow_reader(tmp_path: Path) -> None:
     """A console capped at 5 flows/s that does not read gets at most that; drops are counted."""
 
@@ -280,17 +324,21 @@ def test_no_flow_listener_without_consoles(tmp_path: Path) -> None:
     run(scenario())
 
 
-def test_console_that_never_reads_does_not_hold_up_replies_or_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [False, True])
+def test_console_that_never_reads_does_not_hold_up_replies_or_memory(
+    tmp_path: Path, batch: bool
+) -> None:
     """With 1 MB payloads and a console that never reads, clients get every reply and the
-    console's queued flows stay within the byte bound; the rest is counted as dropped."""
-    from node_runtime.monitor.hub import FLOW_BACKLOG_BYTES
+    console's unwritten frames stay within the character bound (one flow per frame or
+    batched alike); the rest is counted as dropped."""
+    from node_runtime.monitor.hub import FLOW_BACKLOG_CHARS
 
     async def scenario() -> None:
         async with (
             running(node_config(tmp_path)) as node,
-            Console.open(node.url, "admin") as console,
+            Console.open(node.url, "admin", max_queue=1) as console,
         ):
-            reply = await console.op("subscribe", max_rate=10000, payloads=True)
+            reply = await console.op("subscribe", max_rate=10000, payloads=True, batch=batch)
             assert reply["ok"] is True
             async with Client.connect(node.url) as client:
                 await client.register()
@@ -299,11 +347,11 @@ def test_console_that_never_reads_does_not_hold_up_replies_or_memory(tmp_path: P
                         {"type": "huge", "params": {"bytes": 1_000_000}}, timeout=30
                     )
                     assert len(answer["message"]["blob"]) == 1_000_000
+            node.monitor.flush_flows()
             session = node.monitor.sessions[0]
-            # Stats frames queue too; only the 1 MB flows count against the byte bound.
-            waiting = [*session.peer.queued(), *session.batch]
-            queued = sum(1 for text in waiting if len(text) > 500_000)
-            assert queued * 1_000_000 <= FLOW_BACKLOG_BYTES
+            # At most one flow (about 1 MB) past the bound, plus small stats frames.
+            assert session.peer.pending_chars() < FLOW_BACKLOG_CHARS + 1_100_000
+            assert session.peer.pending_chars() == sum(map(len, session.peer.queued()))
             assert session.dropped > 0
 
     run(scenario())
