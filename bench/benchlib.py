@@ -34,6 +34,7 @@ from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
 
 from node_runtime.config import parse_node_config  # noqa: E402
 from node_runtime.master import Node  # noqa: E402
+from node_runtime.meshrun import freeze_startup_heap  # noqa: E402
 from tests.support import SECRET  # noqa: E402
 
 CTX = mp.get_context("spawn")
@@ -100,6 +101,7 @@ async def _host_node(spec: dict[str, Any], conn: Connection) -> None:
     for link in node.mesh.links.values():
         if not await link.wait_up(30.0):
             raise RuntimeError(f"link to {link.url} did not come up: {link.last_error}")
+    freeze_startup_heap()  # as qewd-node run does
     conn.send(node.url)
     await _serve_until_stop(conn, spec)
     await node.stop(drain_timeout=2.0)
@@ -130,7 +132,7 @@ async def _serve_until_stop(conn: Connection, spec: dict[str, Any]) -> None:
             out = Path(spec["tmp"]) / f"profile-{spec.get('name', 'raw')}.txt"
             with out.open("w") as handle:
                 stats = pstats.Stats(profiler, stream=handle)
-                stats.sort_stats("tottime").print_stats(45)
+                stats.sort_stats("tottime").print_stats(25)
             conn.send(str(out))
 
 
@@ -254,10 +256,15 @@ async def latency(url: str, count: int, ca: str | None = None) -> dict[str, Any]
 
 
 async def throughput(
-    url: str, clients: int, seconds: float, ca: str | None = None
+    url: str, clients: int, seconds: float, ca: str | None = None, stamps: bool = False
 ) -> dict[str, Any]:
-    """``clients`` connections, each with one request in flight (closed loop), for ``seconds``."""
+    """``clients`` connections, each with one request in flight (closed loop), for ``seconds``.
+
+    With ``stamps`` the result also lists when each request finished (``time.monotonic``,
+    one clock for every process of the machine), so a caller can cut the run into phases.
+    """
     samples: list[float] = []
+    finished: list[float] = []
     stop_at = 0.0
 
     async def worker(ws: Any, token: str) -> None:
@@ -266,6 +273,8 @@ async def throughput(
             started = time.perf_counter()
             await _one(ws, token, next(seq))
             samples.append(time.perf_counter() - started)
+            if stamps:
+                finished.append(time.monotonic())
 
     sockets = [
         await connect(url, max_size=None, compression=None, ssl=client_ssl(ca))
@@ -276,6 +285,7 @@ async def throughput(
         stop_at = time.perf_counter() + 0.5  # warm-up
         await asyncio.gather(*(worker(ws, t) for ws, t in zip(sockets, tokens, strict=True)))
         samples.clear()
+        finished.clear()
         begun = time.perf_counter()
         stop_at = begun + seconds
         cpu_begun = time.process_time()
@@ -292,6 +302,7 @@ async def throughput(
         "req_s": len(samples) / wall,
         "client_cpu": client_cpu,
         **summary_ms(samples),
+        **({"stamps": finished} if stamps else {}),
     }
 
 
@@ -320,17 +331,28 @@ def _client_main(kind: str, args: dict[str, Any], conn: Connection) -> None:
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
 
 
-def run_client(kind: str, **args: Any) -> dict[str, Any]:
-    """Run one load pattern in a fresh client process and return its figures
-    (``cpus=[...]`` keeps that process on those CPUs)."""
+def start_client(kind: str, **args: Any) -> tuple[Any, Connection]:
+    """Start one load pattern in a fresh client process (``cpus=[...]`` keeps that
+    process on those CPUs); ``client_result`` waits for its figures."""
     conn, child = CTX.Pipe()
     proc = CTX.Process(target=_client_main, args=(kind, args, child), daemon=True)
     proc.start()
+    return proc, conn
+
+
+def client_result(started: tuple[Any, Connection]) -> dict[str, Any]:
+    """The figures of a client process from ``start_client``, once it has finished."""
+    proc, conn = started
     result: dict[str, Any] = conn.recv()
     proc.join(10)
     if "error" in result:
         raise RuntimeError(result["error"])
     return result
+
+
+def run_client(kind: str, **args: Any) -> dict[str, Any]:
+    """Run one load pattern in a fresh client process and return its figures."""
+    return client_result(start_client(kind, **args))
 
 
 def fmt(result: dict[str, Any]) -> str:

@@ -173,6 +173,9 @@ class Call:
         if self.done:
             return
         self.done = True
+        # The hook (a worker job's or a link's) refers back to this call: dropping it
+        # breaks the cycle, so a finished call is freed at once, not by the cyclic GC.
+        self.cancel_hook = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

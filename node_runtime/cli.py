@@ -22,7 +22,7 @@ from node_runtime.config import MeshConfig, NodeConfig, check_file, load_any, lo
 from node_runtime.errors import ConfigError, NodeError
 from node_runtime.loading import token_settings
 from node_runtime.master import Node
-from node_runtime.meshrun import connect_mesh, relocate
+from node_runtime.meshrun import connect_mesh, freeze_startup_heap, relocate
 from node_runtime.protocol.tokens import TokenService
 
 EXIT_OK = 0
@@ -78,6 +78,7 @@ async def _serve(nodes: Sequence[NodeConfig]) -> int:
             await node.start()
             running.append(node)
         await connect_mesh(running)
+        freeze_startup_heap()
         for node in running:
             print(f"node {node.name}: {node.url}", flush=True)
     except OSError as exc:

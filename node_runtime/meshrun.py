@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,6 +78,16 @@ async def start_mesh(mesh: MeshConfig, *, free_ports: bool = False) -> list[Node
         await stop_mesh(started)
         raise
     return started
+
+
+def freeze_startup_heap() -> None:
+    """Call once a process's nodes have started: what start-up built (modules, apps,
+    config) lives as long as the process, so it moves out of the cyclic GC's sight
+    (``gc.freeze``). Full collections then walk only what serving created: 1-6 ms
+    instead of 15-45 ms, measured on a node under load (bench_monitor) — a pause every
+    few seconds that fell on whichever requests were in flight."""
+    gc.collect()
+    gc.freeze()
 
 
 async def connect_mesh(nodes: list[Node], timeout: float = 5.0) -> None:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from node_runtime.config import load_mesh_config
-from node_runtime.meshrun import start_mesh, stop_mesh
+from node_runtime.meshrun import freeze_startup_heap, start_mesh, stop_mesh
 from qewd_console.session.paths import demo_mesh_file, examples_root, make_importable
 
 TOKEN_TTL = 86400
@@ -28,6 +28,7 @@ async def serve(data_dir: Path) -> None:
     mesh = load_mesh_config(demo_mesh_file())
     nodes = tuple(dataclasses.replace(n, data_dir=data_dir / n.name) for n in mesh.nodes)
     running = await start_mesh(dataclasses.replace(mesh, nodes=nodes), free_ports=True)
+    freeze_startup_heap()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
