@@ -76,13 +76,29 @@ class KeyringTokenStore:
             return
 
 
+# keyring's own backends for OS stores (Secret Service, KWallet, macOS Keychain, Windows
+# Credential Locker) have priority 1 or more; below that are its "fail" and "null"
+# backends (0) and file keyrings such as keyrings.alt's plain-text one (0.5), which would
+# put tokens in a readable file: no better than settings, so not used.
+MIN_PRIORITY = 1.0
+
+
+def _first_backend(backend: object) -> object:
+    """The backend that would store a token: a chain's first, else the backend itself."""
+    chained = getattr(backend, "backends", None)
+    if isinstance(chained, list) and chained:
+        return chained[0]
+    return backend
+
+
 def default_token_store() -> TokenStore:
-    """The OS keyring if ``keyring`` imports and its backend works; else memory."""
+    """The OS keyring if ``keyring`` imports and its backend is a real OS store that
+    works; else memory."""
     try:
         keyring = importlib.import_module("keyring")
-        backend = keyring.get_keyring()
-        if float(getattr(backend, "priority", 0)) <= 0:
-            return MemoryTokenStore()  # keyring's "fail"/null backends have priority 0
+        backend = _first_backend(keyring.get_keyring())
+        if float(getattr(backend, "priority", 0)) < MIN_PRIORITY:
+            return MemoryTokenStore()
         keyring.get_password(SERVICE, "probe")  # a locked or broken backend raises here
     except Exception:
         return MemoryTokenStore()
