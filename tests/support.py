@@ -44,7 +44,7 @@ def node_config(tmp_path: Path, name: str = "n1", **node: Any) -> NodeConfig:
     routes = node.pop("routes", None)
     tls = node.pop("tls", None)
     destinations = node.pop("destinations", None)
-    apps = node.pop("apps", {"trials": "tests.apps.trials", "clinic": "examples.apps.clinic"})
+    apps = node.pop("apps", {"trials": "tests.apps.trials", "clinic": "qewd_examples.clinic"})
     table: dict[str, Any] = {
         "name": name,
         "port": 0,

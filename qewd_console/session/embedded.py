@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from node_runtime.errors import NodeError
-from qewd_console.session.paths import examples_root, make_importable
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -43,7 +42,6 @@ class EmbeddedMesh:
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> list[Attachment]:
-        make_importable(examples_root())  # PYTHONPATH is inherited by the child
         # Popen returns at once; the Qt-driven loop need not support subprocess transports.
         self._process = subprocess.Popen(  # noqa: ASYNC220 - see above
             [sys.executable, "-m", "qewd_console.session.mesh_process", str(self.data_dir)],

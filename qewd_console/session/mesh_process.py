@@ -18,13 +18,12 @@ from pathlib import Path
 
 from node_runtime.config import load_mesh_config
 from node_runtime.meshrun import freeze_startup_heap, start_mesh, stop_mesh
-from qewd_console.session.paths import demo_mesh_file, examples_root, make_importable
+from qewd_console.session.paths import demo_mesh_file
 
 TOKEN_TTL = 86400
 
 
 async def serve(data_dir: Path) -> None:
-    make_importable(examples_root())
     mesh = load_mesh_config(demo_mesh_file())
     nodes = tuple(dataclasses.replace(n, data_dir=data_dir / n.name) for n in mesh.nodes)
     running = await start_mesh(dataclasses.replace(mesh, nodes=nodes), free_ports=True)

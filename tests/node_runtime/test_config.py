@@ -41,7 +41,7 @@ backend = "redis"
 url = "redis://127.0.0.1:6379/0"
 
 [apps]
-clinic = "examples.apps.clinic"
+clinic = "qewd_examples.clinic"
 
 [tls]
 cert = "certs/node.pem"
@@ -86,7 +86,7 @@ def test_full_node_file(tmp_path: Path) -> None:
     assert config.jwt.secret_env == "QEWD_TEST_SECRET"
     assert (config.jwt.timeout, config.jwt.issuer, config.jwt.algorithm) == (600, "tests", "HS256")
     assert (config.store.backend, config.store.url) == ("redis", "redis://127.0.0.1:6379/0")
-    assert dict(config.apps) == {"clinic": "examples.apps.clinic"}
+    assert dict(config.apps) == {"clinic": "qewd_examples.clinic"}
     assert config.tls is not None
     assert config.tls.cert == (conf_dir / "certs/node.pem").resolve()
     assert config.tls.ca is None
@@ -110,7 +110,7 @@ def test_defaults(tmp_path: Path) -> None:
 
 def test_config_pickles(tmp_path: Path) -> None:
     """A node config pickles (workers get it) and comes back equal with read-only apps."""
-    text = NODE + JWT + '[apps]\nclinic = "examples.apps.clinic"\n'
+    text = NODE + JWT + '[apps]\nclinic = "qewd_examples.clinic"\n'
     config = load_node_config(write(tmp_path, "n.toml", text))
     copied: NodeConfig = pickle.loads(pickle.dumps(config))  # noqa: S301 - bytes made here
     assert copied == config

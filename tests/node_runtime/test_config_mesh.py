@@ -26,7 +26,7 @@ timeout = 300
 name = "a"
 port = 9101
 [node.apps]
-clinic = "examples.apps.clinic"
+clinic = "qewd_examples.clinic"
 [node.destinations.b]
 url = "ws://127.0.0.1:9102/ws"
 [[node.routes]]
@@ -77,7 +77,7 @@ def test_mesh_file_loads_every_node_with_the_shared_jwt(tmp_path: Path) -> None:
     assert mesh.jwt.secret == "mesh-secret"
     assert all(node.jwt is mesh.jwt for node in mesh.nodes)
     a, b, c = mesh.nodes
-    assert dict(a.apps) == {"clinic": "examples.apps.clinic"}
+    assert dict(a.apps) == {"clinic": "qewd_examples.clinic"}
     assert a.data_dir == (tmp_path / "data" / "a").resolve()
     assert b.data_dir == (tmp_path / "../elsewhere/b").resolve()
     assert b.route_map.destinations["c"].application == "login-service"

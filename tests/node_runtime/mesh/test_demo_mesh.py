@@ -87,3 +87,22 @@ def test_console_demo_mesh_matches_the_example_mesh() -> None:
         ]
 
     assert shape(shipped) == shape(example)
+
+
+def test_demo_applications_ship_in_the_package() -> None:
+    """Every application the demo mesh loads lives in a package the distribution ships
+    (pyproject's package list), so a console installed from a wheel, away from this
+    source tree, can start its demo."""
+    import tomllib
+
+    from node_runtime.config import load_mesh_config
+
+    shipped = load_mesh_config(ROOT / "qewd_console" / "resources" / "demo_mesh.toml")
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = find["packages"]["find"]["include"]
+    modules = {module for node in shipped.nodes for module in node.apps.values()}
+    assert modules
+    for module in modules:
+        top = module.split(".")[0]
+        assert any(re.fullmatch(p.replace("*", ".*"), top) for p in patterns), module
+        assert (ROOT / top / "__init__.py").is_file(), module
