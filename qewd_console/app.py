@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import logging
 import sys
@@ -119,6 +118,7 @@ async def run_console(args: argparse.Namespace, app: QApplication) -> int:
     mesh: EmbeddedMesh | None = None
     traffic: TrafficGenerator | None = None
     closed = asyncio.Event()
+    connected = False  # lastWindowClosed -> closed, once the window exists
     try:
         if args.attach:
             targets = attachments(args)
@@ -131,6 +131,7 @@ async def run_console(args: argparse.Namespace, app: QApplication) -> int:
         window = MainWindow(session, traffic, dark=args.dark)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # nothing outlives the window
         app.lastWindowClosed.connect(closed.set)
+        connected = True
         window.show()
         freeze_startup_objects()
         if traffic is not None and not args.no_traffic:
@@ -149,7 +150,7 @@ async def run_console(args: argparse.Namespace, app: QApplication) -> int:
         return 0
     finally:
         gc.unfreeze()  # leave the interpreter as found (tests run the console in-process)
-        with contextlib.suppress(RuntimeError, TypeError):  # no window was made
+        if connected:
             app.lastWindowClosed.disconnect(closed.set)
         if traffic is not None:
             await traffic.close()
