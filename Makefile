@@ -4,13 +4,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run mesh test lint bench clean
+.PHONY: run mesh test lint bench bundle clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# The console as a folder that runs without Python (dist/qewd-console/qewd-console).
+bundle: $(STAMP)
+	$(PY) -m pip install -q 'pyinstaller>=6'
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+		build_spec/qewd-console.spec
 
 run: $(STAMP)
 	$(VENV)/bin/qewd-console
@@ -32,4 +38,4 @@ bench: $(STAMP)
 	$(PY) bench/bench_mesh.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data build dist .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from node_runtime.errors import NodeError
 from node_runtime.protocol.codes import ErrorCode
 from node_runtime.workers.ipc import FrameReader, pack
+from node_runtime.workers.launch import module_command
 
 if TYPE_CHECKING:
     from node_runtime.workers.pool import WorkerPool
@@ -115,10 +115,7 @@ class Worker:
         try:
             try:
                 self.proc = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "node_runtime.workers.worker_main",
-                    str(theirs.fileno()),
+                    *module_command("node_runtime.workers.worker_main", str(theirs.fileno())),
                     pass_fds=(theirs.fileno(),),
                     stdin=subprocess.DEVNULL,
                 )

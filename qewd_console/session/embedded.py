@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from node_runtime.errors import NodeError
+from node_runtime.workers.launch import module_command
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -44,7 +44,7 @@ class EmbeddedMesh:
     async def start(self) -> list[Attachment]:
         # Popen returns at once; the Qt-driven loop need not support subprocess transports.
         self._process = subprocess.Popen(  # noqa: ASYNC220 - see above
-            [sys.executable, "-m", "qewd_console.session.mesh_process", str(self.data_dir)],
+            module_command("qewd_console.session.mesh_process", str(self.data_dir)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
