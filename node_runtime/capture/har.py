@@ -1,8 +1,10 @@
 """Export of a capture to HAR 1.2 with Chrome's ``_webSocketMessages`` extension.
 
 Owns the mapping: one HAR entry per exchange, a GET upgrade of the target's ``/ws``
-answered 101, its request frame sent and its final reply received as WebSocket
-messages. It must not read or write files (callers do).
+answered 101, its request frame sent, then its intermediate messages and its final reply
+received, as WebSocket messages. A capture keeps no time of its own for intermediates,
+so they carry the final reply's time, in the order they came. It must not read or write
+files (callers do).
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ def to_har(capture: Capture) -> dict[str, Any]:
         ms = float(entry.get("ms") or 0.0)
         request = entry["request"]
         sent = {k: v for k, v in request.items() if v is not None}
-        received = {
-            "type": request.get("type"),
-            "id": request.get("id"),
-            "finished": True,
-            "message": entry.get("message"),
-        }
+        done = at + ms / 1000.0
+        frames = [
+            {"type": request.get("type"), "id": request.get("id"), "finished": False, "message": m}
+            for m in entry.get("intermediates") or []
+        ]
+        frames.append(
+            {
+                "type": request.get("type"),
+                "id": request.get("id"),
+                "finished": True,
+                "message": entry.get("message"),
+            }
+        )
         entries.append(
             {
                 "startedDateTime": _iso(at),
@@ -65,12 +74,10 @@ def to_har(capture: Capture) -> dict[str, Any]:
                 "timings": {"send": 0, "wait": ms, "receive": 0},
                 "_webSocketMessages": [
                     {"type": "send", "time": at, "opcode": 1, "data": json.dumps(sent)},
-                    {
-                        "type": "receive",
-                        "time": at + ms / 1000.0,
-                        "opcode": 1,
-                        "data": json.dumps(received),
-                    },
+                    *(
+                        {"type": "receive", "time": done, "opcode": 1, "data": json.dumps(f)}
+                        for f in frames
+                    ),
                 ],
             }
         )

@@ -184,7 +184,8 @@ def test_replay_cli_exit_codes(tmp_path: Path) -> None:
 
 
 def test_har_export_has_websocket_messages() -> None:
-    """Each exchange becomes a HAR entry with its sent and received frames."""
+    """Each exchange becomes a HAR entry with its sent frame, then its intermediates and
+    its final reply received, in order."""
     capture = Capture(
         header=header(
             target="ws://127.0.0.1:8080", node="n", started=1_800_000_000.0, redacted=True
@@ -195,7 +196,14 @@ def test_har_export_has_websocket_messages() -> None:
                 "ms": 2.0,
                 "request": {"type": "echo", "params": 1, "id": 3},
                 "message": {"echo": 1},
-            }
+            },
+            {
+                "t": 0.7,
+                "ms": 3.0,
+                "request": {"type": "progress", "params": {"steps": 2}, "id": 4},
+                "intermediates": [{"step": 0}, {"step": 1}],
+                "message": {"done": True},
+            },
         ],
     )
     har = to_har(capture)
@@ -206,6 +214,13 @@ def test_har_export_has_websocket_messages() -> None:
     assert json.loads(sent["data"]) == {"type": "echo", "params": 1, "id": 3}
     assert json.loads(received["data"])["message"] == {"echo": 1}
     assert received["time"] > sent["time"]
+    progress = [json.loads(m["data"]) for m in har["log"]["entries"][1]["_webSocketMessages"]]
+    assert [(f.get("finished"), f.get("message")) for f in progress[1:]] == [
+        (False, {"step": 0}),
+        (False, {"step": 1}),
+        (True, {"done": True}),
+    ]
+    assert all(f["id"] == 4 for f in progress[1:])
 
 
 def test_replay_follows_each_captured_session(tmp_path: Path) -> None:
