@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import os
 import statistics
@@ -154,22 +155,11 @@ def count_requests(phases: list[Phase], stamps: list[float]) -> None:
     """Fill in each phase's request counts from the client's completion times."""
     stamps = sorted(stamps)
     for phase in phases:
-        first = _index(stamps, phase.start)
-        settled = _index(stamps, phase.start + SETTLE)
-        last = _index(stamps, phase.end)
+        first = bisect.bisect_left(stamps, phase.start)
+        settled = bisect.bisect_left(stamps, phase.start + SETTLE)
+        last = bisect.bisect_left(stamps, phase.end)
         phase.requests = last - first
         phase.counted = last - settled
-
-
-def _index(stamps: list[float], moment: float) -> int:
-    lo, hi = 0, len(stamps)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if stamps[mid] < moment:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def measure(layout: str, args: argparse.Namespace, tmp: str) -> dict[str, float]:
