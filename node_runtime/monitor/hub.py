@@ -109,6 +109,7 @@ class MonitorHub:
         """Run one console connection: snapshot first, then ops until it closes."""
         session = Session(peer, time.monotonic())
         session.send(self.snapshot(session))
+        self.flush_flows()  # calls that finished before this console came are not its flows
         self.sessions.append(session)
         if len(self.sessions) == 1:
             self.node.flow_listeners.append(self._on_flow)

@@ -73,6 +73,7 @@ async def _subscribe(hub: MonitorHub, session: Session, op: dict[str, Any]) -> R
         subscription = parse_subscribe(op, session.role)
     except SubscribeError as exc:
         raise OpRefusedError(exc.code, exc.text) from exc
+    hub.flush_flows()  # flows that finished under the old subscription are judged by it
     session.resubscribe(subscription, time.monotonic())
     return {"subscription": subscription.to_dict()}
 

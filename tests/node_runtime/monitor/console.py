@@ -38,7 +38,7 @@ class Console:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, node_url: str, role: str = "admin", *, max_queue: int = 16
+        cls, node_url: str, role: str = "admin", *, max_queue: int | None = 16
     ) -> AsyncIterator[Console]:
         """A console connection; ``max_queue``: frames its client buffers before it stops
         reading the socket (websockets' own bound)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from node_runtime.protocol.tokens import TokenService, TokenSettings
+from node_runtime.tasks import TaskSet
 from tests.node_runtime.monitor.console import Console, monitor_url, role_token
 from tests.support import SECRET, Client, front_and_back, node_config, run, running
 
@@ -388,5 +390,53 @@ def test_link_events_follow_a_peer_going_away(tmp_path: Path) -> None:
         finally:
             if not stopped:
                 await node_b.stop(drain_timeout=1)
+
+    run(scenario())
+
+
+def test_consoles_coming_and_going_under_load_change_no_reply(tmp_path: Path) -> None:
+    """Four clients send 50 requests each at once while consoles with every kind of
+    subscription attach and leave, some mid-batch: every request is answered exactly
+    once, to its sender, and the node keeps serving consoles afterwards."""
+    from tests.support import own_replies_only
+
+    subscriptions: list[dict[str, Any]] = [
+        {"max_rate": 10000, "payloads": True, "batch": True},
+        {"max_rate": 10000, "payloads": True},
+        {"max_rate": 5},
+        {"filters": {"status": "error"}},
+    ]
+
+    async def churn(url: str, stop: asyncio.Event) -> int:
+        rounds = 0
+        while not stop.is_set():
+            sub = subscriptions[rounds % len(subscriptions)]
+            # unbounded client queue: a console leaving with many frames unread must
+            # still read the node's close frame (websockets stops reading at max_queue)
+            async with Console.open(url, "admin", max_queue=None) as console:
+                assert (await console.op("subscribe", **sub))["ok"]
+                await asyncio.sleep(0.01 * (rounds % 3))
+            rounds += 1
+        return rounds
+
+    async def scenario() -> None:
+        async with running(node_config(tmp_path, pool_size=2)) as node:
+            stop = asyncio.Event()
+            tasks = TaskSet("churn")
+            churners = [tasks.spawn(churn(node.url, stop), f"console {n}") for n in range(2)]
+            try:
+                await asyncio.gather(*(own_replies_only(node.url, tag) for tag in range(4)))
+            finally:
+                stop.set()
+                rounds = await asyncio.gather(*churners)
+            assert min(rounds) > 0
+            assert node.in_flight == 0
+            async with Console.open(node.url, "admin") as console:
+                await console.op("subscribe", payloads=True)
+                async with Client.connect(node.url) as client:
+                    await client.register()
+                    await client.call({"type": "echo", "params": "after"})
+                flow = (await console.kind("flow"))["flow"]
+                assert flow["reply"]["echo"] == "after"
 
     run(scenario())
