@@ -42,7 +42,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from websockets.asyncio.client import connect
 
-from qewd_console.app import freeze_startup_objects
+from node_runtime.meshrun import freeze_startup_heap
 from qewd_console.session.console import ConsoleSession
 from qewd_console.session.embedded import EmbeddedMesh
 from qewd_console.session.traffic import TrafficGenerator
@@ -196,7 +196,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for target in targets:
             session.attach(target)
         window.show()
-        freeze_startup_objects()  # as the app does
+        freeze_startup_heap()  # as the app does
         window.set_traffic(True)
         await asyncio.sleep(3.0)  # nodes up, workers warm
         conn, child = benchlib.CTX.Pipe()

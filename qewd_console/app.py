@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from node_runtime.errors import NodeError
+from node_runtime.meshrun import freeze_startup_heap
 from qewd_console.session.console import ConsoleSession
 from qewd_console.session.embedded import Attachment, EmbeddedMesh
 from qewd_console.session.traffic import TrafficGenerator
@@ -81,17 +82,6 @@ def attachments(args: argparse.Namespace) -> list[Attachment]:
     return [Attachment(url, token) for url, token in zip(args.attach, tokens, strict=True)]
 
 
-def freeze_startup_objects() -> None:
-    """Move everything alive after start-up (Qt wrappers, pyqtgraph, numpy, modules: some
-    hundreds of thousands of objects) out of the collector's sight.
-
-    Full collections scanned them all: bench_console.py saw one take ~400 ms of event-loop
-    time under load. Frozen, a full collection walks only what came later (flows, series).
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def install_excepthook() -> None:
     """Show errors raised in slots instead of losing them (or aborting, as PySide6 may)."""
 
@@ -133,7 +123,7 @@ async def run_console(args: argparse.Namespace, app: QApplication) -> int:
         app.lastWindowClosed.connect(closed.set)
         connected = True
         window.show()
-        freeze_startup_objects()
+        freeze_startup_heap()
         if traffic is not None and not args.no_traffic:
             window.set_traffic(True)
         if args.screenshot is not None:
